@@ -1,0 +1,10 @@
+//! HTTP/1.1 (RFC 9112) codec: request-head encoding, response-head parsing,
+//! body framing, chunked transfer coding.
+
+pub mod chunked;
+pub mod framing;
+pub mod head;
+
+pub use chunked::{encode_chunk_header, ChunkedDecoder, Decoded, CHUNKED_END};
+pub use framing::{is_keep_alive, response_framing, Framing, FramingKind};
+pub use head::{encode_request_head, HeadParser, ParsedHead, ResponseHead};
