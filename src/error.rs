@@ -190,7 +190,10 @@ impl fmt::Display for Error {
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.0.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
     }
 }
 
@@ -234,7 +237,10 @@ mod tests {
 
     #[test]
     fn io_round_trip_keeps_the_error() {
-        let e = Error::new(ErrorKind::ReadTimeout, "read timed out receiving body from a:1");
+        let e = Error::new(
+            ErrorKind::ReadTimeout,
+            "read timed out receiving body from a:1",
+        );
         let io: io::Error = e.into();
         assert_eq!(io.kind(), io::ErrorKind::TimedOut);
         let back = Error::from(io);
@@ -245,8 +251,8 @@ mod tests {
     #[test]
     fn display_is_this_level_only() {
         let src = io::Error::new(io::ErrorKind::ConnectionReset, "reset");
-        let e = Error::new(ErrorKind::Read, "connection to a:1 failed while reading")
-            .with_source(src);
+        let e =
+            Error::new(ErrorKind::Read, "connection to a:1 failed while reading").with_source(src);
         assert_eq!(e.to_string(), "connection to a:1 failed while reading");
         assert_eq!(e.source().map(|s| s.to_string()).as_deref(), Some("reset"));
     }

@@ -1,4 +1,192 @@
-#![allow(missing_docs)]
-pub mod error;
-pub mod config;
+//! ferrohttp is a **sync-first** HTTP client: a blocking [`Client`] that needs
+//! no async runtime, for CLI tools, build tools and scripts, and, with the
+//! `async` feature, an `AsyncClient` for tokio applications compiled from the
+//! very same engine source.
+//!
+//! Its feature set follows the Python library httpx: client instances with
+//! connection reuse, configuration merging, `base_url`, streaming bodies,
+//! content decoding, timeouts for every phase, and custom and mock transports.
+//!
+//! # Usage
+//!
+//! One-off requests (no connection reuse across calls):
+//!
+//! ```no_run
+//! let body = ferrohttp::get("http://127.0.0.1:8080/get").send()?.text()?;
+//! # Ok::<(), ferrohttp::Error>(())
+//! ```
+//!
+//! A client, with settings merged into every request and a connection pool:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use ferrohttp::{Client, Timeout};
+//!
+//! let client = Client::builder()
+//!     .base_url("http://127.0.0.1:8080/api/v1/")
+//!     .header("user-agent", "my-app/0.0.1")
+//!     .timeout(Timeout::from_secs(10).connect(Duration::from_secs(3)))
+//!     .build()?;
+//! let r = client.get("items").query(&[("page", "2")]).header("x-trace", "1").send()?;
+//! r.error_for_status_ref()?;
+//! println!("{}", r.text()?);
+//! # Ok::<(), ferrohttp::Error>(())
+//! ```
+//!
+//! Bodies stream: a [`Response`] is a [`std::io::Read`], so large downloads
+//! never sit in memory, and [`Response::num_bytes_downloaded`] gives progress.
+//!
+//! ```no_run
+//! let mut r = ferrohttp::get("http://127.0.0.1:8080/big.iso").send()?;
+//! let mut file = std::fs::File::create("big.iso")?;
+//! std::io::copy(&mut r, &mut file)?;
+//! println!("{} bytes on the wire", r.num_bytes_downloaded());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The async client has the same methods, `async`:
+//!
+//! ```no_run
+//! # #[cfg(feature = "async")]
+//! # async fn run() -> ferrohttp::Result<()> {
+//! let client = ferrohttp::AsyncClient::new();
+//! let text = client.get("http://127.0.0.1:8080/get").send().await?.text().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! - `json` (default): [`RequestBuilder::json`] and [`Response::json`], with serde_json.
+//! - `charset` (default): [`Response::text`] decodes any charset a
+//!   `Content-Type` names, with encoding_rs. Without it, text is UTF-8.
+//! - `async`: `AsyncClient`, `AsyncResponse`, `AsyncBody` and the
+//!   `AsyncTransport` trait, on tokio. Enable it in tokio applications; the
+//!   blocking client is there either way.
+//! - `brotli`: decode `Content-Encoding: br` (pure Rust). Adds `br` to `Accept-Encoding`.
+//! - `zstd`: decode `Content-Encoding: zstd` (pure Rust). Adds `zstd` to `Accept-Encoding`.
+//!
+//! Features only add: any combination builds, and both clients can live in one
+//! program.
+//!
+//! # Errors
+//!
+//! Every fallible call returns [`Error`], whose [`kind`](Error::kind) is an
+//! [`ErrorKind`] mirroring httpx's exceptions (`ConnectTimeout`, `ReadTimeout`,
+//! `RemoteProtocol`, `Decoding`, ...). Its message says what failed and where;
+//! the cause is its `source()`. A response with a 4xx or 5xx status is not an
+//! error unless you ask with [`Response::error_for_status`].
+//!
+//! # Design
+//!
+//! ```text
+//!   Client / AsyncClient        RequestBuilder -> Request -> send
+//!          |                    (base_url, headers, query merged: urls.rs)
+//!          v
+//!   Transport / AsyncTransport  HttpTransport | MockTransport | yours
+//!          |
+//!   engine/ (written once, compiled twice by maybe-async)
+//!     transport -> pool -> conn -> body            rt shim: std::net | tokio
+//!          |
+//!   proto/ (sans-IO: bytes in, values out)
+//!     h1::head  h1::framing  h1::chunked  decode (gzip, deflate, br, zstd)
+//! ```
+//!
+//! The engine is written with `async fn` and compiled twice: once with
+//! `maybe_async::must_be_sync` for the blocking client, once with
+//! `maybe_async::must_be_async` for the async one, each time with its own
+//! `rt` module for sockets and deadlines. Everything that can be sans-IO
+//! lives in [`proto`] and is shared.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs, missing_debug_implementations)]
+#![doc(test(attr(deny(warnings))))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod blocking;
+mod body;
+mod config;
+mod error;
+mod mock;
+#[cfg(feature = "async")]
+mod nonblocking;
 pub mod proto;
+mod request;
+mod urls;
+
+pub use blocking::{Client, ClientBuilder, HttpTransport, RequestBuilder, Response, Transport};
+pub use body::Body;
+pub use config::{
+    Limits, Timeout, DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADERS,
+    DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_KEEPALIVE_CONNECTIONS, DEFAULT_TIMEOUT,
+};
+pub use error::{Error, ErrorKind, Result};
+pub use mock::MockTransport;
+pub use request::Request;
+
+/// The `http` crate, whose types ferrohttp uses.
+pub use http;
+pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
+pub use url::Url;
+
+/// The attribute for implementing [`AsyncTransport`] (from the async-trait crate).
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use async_trait::async_trait;
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use body::AsyncBody;
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+pub use nonblocking::{
+    BytesStream, Client as AsyncClient, ClientBuilder as AsyncClientBuilder,
+    HttpTransport as AsyncHttpTransport, RequestBuilder as AsyncRequestBuilder,
+    Response as AsyncResponse, Transport as AsyncTransport,
+};
+
+/// Starts a request with `method` to `url` on a new default [`Client`] (no
+/// connection reuse across calls: make a `Client` for that).
+pub fn request(method: Method, url: impl AsRef<str>) -> RequestBuilder {
+    Client::new().request(method, url)
+}
+
+/// Starts a `GET` request on a new default [`Client`].
+///
+/// ```no_run
+/// let r = ferrohttp::get("http://127.0.0.1:8080/").send()?;
+/// println!("{}", r.status());
+/// # Ok::<(), ferrohttp::Error>(())
+/// ```
+pub fn get(url: impl AsRef<str>) -> RequestBuilder {
+    request(Method::GET, url)
+}
+
+/// Starts a `POST` request on a new default [`Client`].
+pub fn post(url: impl AsRef<str>) -> RequestBuilder {
+    request(Method::POST, url)
+}
+
+/// Starts a `PUT` request on a new default [`Client`].
+pub fn put(url: impl AsRef<str>) -> RequestBuilder {
+    request(Method::PUT, url)
+}
+
+/// Starts a `PATCH` request on a new default [`Client`].
+pub fn patch(url: impl AsRef<str>) -> RequestBuilder {
+    request(Method::PATCH, url)
+}
+
+/// Starts a `DELETE` request on a new default [`Client`].
+pub fn delete(url: impl AsRef<str>) -> RequestBuilder {
+    request(Method::DELETE, url)
+}
+
+/// Starts a `HEAD` request on a new default [`Client`].
+pub fn head(url: impl AsRef<str>) -> RequestBuilder {
+    request(Method::HEAD, url)
+}
+
+/// Starts an `OPTIONS` request on a new default [`Client`].
+pub fn options(url: impl AsRef<str>) -> RequestBuilder {
+    request(Method::OPTIONS, url)
+}

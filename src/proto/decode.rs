@@ -101,7 +101,10 @@ impl Decoder {
 }
 
 fn corrupt(coding: &str, what: &str) -> Error {
-    Error::new(ErrorKind::Decoding, format!("corrupt {coding} stream: {what}"))
+    Error::new(
+        ErrorKind::Decoding,
+        format!("corrupt {coding} stream: {what}"),
+    )
 }
 
 /// A chain of decoders for a stacked `Content-Encoding` such as `gzip, br`
@@ -324,7 +327,8 @@ impl GzipDecoder {
                     }
                 }
                 GzState::Body => {
-                    let (c, p, end) = inflate(&mut self.inflate, &input[consumed..], output, "gzip")?;
+                    let (c, p, end) =
+                        inflate(&mut self.inflate, &input[consumed..], output, "gzip")?;
                     consumed += c;
                     self.crc.update(&output[..p]);
                     if end {
@@ -494,7 +498,9 @@ pub struct BrotliDecoder {
 #[cfg(feature = "brotli")]
 impl std::fmt::Debug for BrotliDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BrotliDecoder").field("done", &self.done).finish()
+        f.debug_struct("BrotliDecoder")
+            .field("done", &self.done)
+            .finish()
     }
 }
 
@@ -648,9 +654,10 @@ impl ZstdDecoder {
             }
             self.pending.drain(..read);
             if self.frame.is_finished() && self.frame.can_collect() == 0 {
-                if let (Some(expected), Some(actual)) =
-                    (self.frame.get_checksum_from_data(), self.frame.get_calculated_checksum())
-                {
+                if let (Some(expected), Some(actual)) = (
+                    self.frame.get_checksum_from_data(),
+                    self.frame.get_calculated_checksum(),
+                ) {
                     if expected != actual {
                         return Err(corrupt("zstd", "content checksum mismatch"));
                     }
@@ -672,7 +679,10 @@ fn zstd_frame_header_len(buf: &[u8]) -> Result<Option<usize>> {
     const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
     let n = buf.len().min(4);
     if buf[..n] != MAGIC[..n] {
-        return Err(corrupt("zstd", "bad magic number (skippable frames are not supported)"));
+        return Err(corrupt(
+            "zstd",
+            "bad magic number (skippable frames are not supported)",
+        ));
     }
     let Some(&fhd) = buf.get(4) else {
         return Ok(None);
@@ -694,7 +704,11 @@ fn zstd_frame_header_len(buf: &[u8]) -> Result<Option<usize>> {
         let mut v = [0u8; 8];
         v[..fcs_len].copy_from_slice(fcs);
         let size = u64::from_le_bytes(v);
-        if fcs_len == 2 { size + 256 } else { size }
+        if fcs_len == 2 {
+            size + 256
+        } else {
+            size
+        }
     } else {
         let wd = buf[5];
         let base = 1u64 << (10 + u32::from(wd >> 3));
@@ -773,7 +787,9 @@ mod tests {
     }
 
     fn sample() -> Vec<u8> {
-        (0..50_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect()
+        (0..50_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect()
     }
 
     fn check_all_ways(encoding: &'static str, compressed: &[u8], expect: &[u8]) {
@@ -855,11 +871,22 @@ mod tests {
         let mut bad = gzip(b"hello world hello world");
         let n = bad.len();
         bad[n - 6] ^= 0xff; // CRC
-        assert_eq!(run("gzip", &bad, 4096, 4096).unwrap_err().kind(), ErrorKind::Decoding);
-        assert_eq!(run("gzip", b"not gzip at all", 4096, 4096).unwrap_err().kind(), ErrorKind::Decoding);
+        assert_eq!(
+            run("gzip", &bad, 4096, 4096).unwrap_err().kind(),
+            ErrorKind::Decoding
+        );
+        assert_eq!(
+            run("gzip", b"not gzip at all", 4096, 4096)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Decoding
+        );
         let mut garbage_after = gzip(b"x");
         garbage_after.extend_from_slice(b"junk");
-        assert_eq!(run("gzip", &garbage_after, 4096, 4096).unwrap_err().kind(), ErrorKind::Decoding);
+        assert_eq!(
+            run("gzip", &garbage_after, 4096, 4096).unwrap_err().kind(),
+            ErrorKind::Decoding
+        );
     }
 
     #[test]
@@ -897,7 +924,10 @@ mod tests {
     #[test]
     fn zstd_round_trip() {
         let data = sample();
-        let z = ruzstd::encoding::compress_to_vec(&data[..], ruzstd::encoding::CompressionLevel::Fastest);
+        let z = ruzstd::encoding::compress_to_vec(
+            &data[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
         check_all_ways("zstd", &z, &data);
         let e = run("zstd", &z[..z.len() / 2], 4096, 4096).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decoding);

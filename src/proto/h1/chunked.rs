@@ -267,7 +267,11 @@ mod tests {
 
     /// Decodes `input` handed over in pieces of `step` bytes (0: whole),
     /// with at most `max` body bytes a call.
-    fn decode_in_steps(input: &[u8], step: usize, max: usize) -> Result<(Vec<u8>, bool, Option<HeaderMap>)> {
+    fn decode_in_steps(
+        input: &[u8],
+        step: usize,
+        max: usize,
+    ) -> Result<(Vec<u8>, bool, Option<HeaderMap>)> {
         let mut dec = ChunkedDecoder::new(64 * 1024, 100);
         let mut out = Vec::new();
         let mut pending: Vec<u8> = Vec::new();

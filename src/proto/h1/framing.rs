@@ -98,7 +98,11 @@ fn transfer_coding(headers: &HeaderMap) -> Result<TransferCoding> {
                 continue; // empty list elements are allowed (RFC 9110 §5.6.1)
             }
             // Transfer-coding parameters are not defined for chunked; keep the name.
-            let name = coding.split(';').next().unwrap_or("").trim_matches([' ', '\t']);
+            let name = coding
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim_matches([' ', '\t']);
             codings.push(name.to_ascii_lowercase());
         }
     }
@@ -106,7 +110,9 @@ fn transfer_coding(headers: &HeaderMap) -> Result<TransferCoding> {
     // RFC 9112 §7: a sender MUST NOT apply chunked more than once, and chunked
     // must be the final coding if present.
     if chunked_count > 1 {
-        return Err(remote("Transfer-Encoding applies chunked more than once".into()));
+        return Err(remote(
+            "Transfer-Encoding applies chunked more than once".into(),
+        ));
     }
     if chunked_count == 1 && codings.last().map(String::as_str) != Some("chunked") {
         return Err(remote(
@@ -116,10 +122,7 @@ fn transfer_coding(headers: &HeaderMap) -> Result<TransferCoding> {
     // Any coding other than chunked or identity (gzip, compress, ...) as a
     // transfer coding is rare and would hand the caller still-encoded bytes:
     // refuse it clearly rather than deliver garbage.
-    if let Some(other) = codings
-        .iter()
-        .find(|c| *c != "chunked" && *c != "identity")
-    {
+    if let Some(other) = codings.iter().find(|c| *c != "chunked" && *c != "identity") {
         return Err(remote(format!("unsupported transfer coding {other:?}")));
     }
     Ok(if chunked_count == 1 {
@@ -185,7 +188,11 @@ pub(crate) fn parse_digits(s: &[u8]) -> Option<u64> {
 /// Whether the connection can carry another request after this exchange
 /// (RFC 9112 §9.3): not if either side said `Connection: close`, and for an
 /// HTTP/1.0 response only if it said `Connection: keep-alive`.
-pub fn is_keep_alive(request_headers: &HeaderMap, version: Version, response_headers: &HeaderMap) -> bool {
+pub fn is_keep_alive(
+    request_headers: &HeaderMap,
+    version: Version,
+    response_headers: &HeaderMap,
+) -> bool {
     if has_connection_option(request_headers, "close")
         || has_connection_option(response_headers, "close")
     {
@@ -223,7 +230,11 @@ mod tests {
         m
     }
 
-    fn frame(method: Method, status: u16, list: &[(&'static str, &'static str)]) -> Result<Framing> {
+    fn frame(
+        method: Method,
+        status: u16,
+        list: &[(&'static str, &'static str)],
+    ) -> Result<Framing> {
         response_framing(
             &method,
             StatusCode::from_u16(status).unwrap(),
@@ -300,10 +311,26 @@ mod tests {
         let none = HeaderMap::new();
         assert!(is_keep_alive(&none, Version::HTTP_11, &none));
         assert!(!is_keep_alive(&none, Version::HTTP_10, &none));
-        assert!(is_keep_alive(&none, Version::HTTP_10, &hdrs(&[("connection", "Keep-Alive")])));
-        assert!(!is_keep_alive(&none, Version::HTTP_11, &hdrs(&[("connection", "close")])));
-        assert!(!is_keep_alive(&none, Version::HTTP_11, &hdrs(&[("connection", "upgrade, Close")])));
-        assert!(!is_keep_alive(&hdrs(&[("connection", "close")]), Version::HTTP_11, &none));
+        assert!(is_keep_alive(
+            &none,
+            Version::HTTP_10,
+            &hdrs(&[("connection", "Keep-Alive")])
+        ));
+        assert!(!is_keep_alive(
+            &none,
+            Version::HTTP_11,
+            &hdrs(&[("connection", "close")])
+        ));
+        assert!(!is_keep_alive(
+            &none,
+            Version::HTTP_11,
+            &hdrs(&[("connection", "upgrade, Close")])
+        ));
+        assert!(!is_keep_alive(
+            &hdrs(&[("connection", "close")]),
+            Version::HTTP_11,
+            &none
+        ));
     }
 
     #[test]

@@ -1,14 +1,27 @@
 //! Request-head encoding and response-head parsing (RFC 9112 §3, §4, §5).
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, HOST};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
 use url::Url;
 
 use crate::error::{Error, ErrorKind, Result};
 
+/// How the request body is framed on the wire (RFC 9112 §6.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// No body and no framing header (GET, HEAD, ... with no body).
+    None,
+    /// `Content-Length: n`.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
 /// Writes an HTTP/1.1 request head for `method` `url` with `headers` into
 /// `out`: the origin-form target, a `Host` header first (unless `headers`
-/// has one), then `headers` in order, then the blank line.
+/// has one), then `headers` in order, then the body's framing header, then
+/// the blank line. Framing headers in `headers` are not sent: the body
+/// decides them, so they cannot disagree with it.
 ///
 /// Refuses, before anything is written, CR, LF or NUL (and other controls)
 /// in the method, the target, header names and header values: a
@@ -17,6 +30,7 @@ pub fn encode_request_head(
     method: &Method,
     url: &Url,
     headers: &HeaderMap,
+    framing: BodyFraming,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let m = method.as_str();
@@ -56,10 +70,22 @@ pub fn encode_request_head(
         out.extend_from_slice(b"\r\n");
     }
     for (name, value) in headers {
+        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+            continue;
+        }
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        BodyFraming::None => {}
+        BodyFraming::Length(n) => {
+            out.extend_from_slice(b"content-length: ");
+            out.extend_from_slice(n.to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        BodyFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
     out.extend_from_slice(b"\r\n");
     Ok(())
@@ -163,6 +189,11 @@ impl HeadParser {
         }
     }
 
+    /// The head size limit.
+    pub fn max_head_size(&self) -> usize {
+        self.max_head_size
+    }
+
     /// Forgets the scan position, to parse a new head from a new buffer.
     pub fn reset(&mut self) {
         self.scanned = 0;
@@ -216,7 +247,9 @@ impl HeadParser {
         if status.is_partial() {
             // The blank line was found, so a partial parse means the head is
             // malformed in a way httparse only reports as "incomplete".
-            return Err(remote("malformed response head: incomplete status line".to_string()));
+            return Err(remote(
+                "malformed response head: incomplete status line".to_string(),
+            ));
         }
         let version = match resp.version {
             Some(0) => Version::HTTP_10,
@@ -226,10 +259,7 @@ impl HeadParser {
         let code = resp.code.expect("complete parse has a code");
         let status = StatusCode::from_u16(code)
             .map_err(|_| remote(format!("invalid status code {code}")))?;
-        let reason = resp
-            .reason
-            .filter(|r| !r.is_empty())
-            .map(|r| r.to_string());
+        let reason = resp.reason.filter(|r| !r.is_empty()).map(|r| r.to_string());
         let mut headers = HeaderMap::with_capacity(resp.headers.len());
         for h in resp.headers.iter() {
             let name = HeaderName::from_bytes(h.name.as_bytes())
@@ -263,7 +293,10 @@ impl HeadParser {
 /// Finds the end of a head (index just past the blank line) at or after `from`.
 fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    while let Some(off) = buf.get(i..).and_then(|s| s.iter().position(|&b| b == b'\n')) {
+    while let Some(off) = buf
+        .get(i..)
+        .and_then(|s| s.iter().position(|&b| b == b'\n'))
+    {
         let nl = i + off;
         match buf.get(nl + 1) {
             Some(b'\n') => return Some(nl + 2),
@@ -301,6 +334,7 @@ mod tests {
             &Method::from_bytes(method.as_bytes()).unwrap(),
             &Url::parse(url).unwrap(),
             &map,
+            BodyFraming::None,
             &mut out,
         )?;
         Ok(String::from_utf8(out).unwrap())
@@ -309,7 +343,12 @@ mod tests {
     #[test]
     fn encodes_origin_form_and_host() {
         assert_eq!(
-            head("GET", "http://example.com/a/b?x=1#frag", &[("accept", "*/*")]).unwrap(),
+            head(
+                "GET",
+                "http://example.com/a/b?x=1#frag",
+                &[("accept", "*/*")]
+            )
+            .unwrap(),
             "GET /a/b?x=1 HTTP/1.1\r\nhost: example.com\r\naccept: */*\r\n\r\n"
         );
         assert_eq!(
@@ -328,9 +367,34 @@ mod tests {
     }
 
     #[test]
+    fn framing_headers_come_from_the_body() {
+        let mut map = HeaderMap::new();
+        map.insert("content-length", HeaderValue::from_static("999"));
+        map.insert("x", HeaderValue::from_static("y"));
+        let url = Url::parse("http://a/").unwrap();
+        for (framing, expect) in [
+            (BodyFraming::Length(3), "content-length: 3\r\n"),
+            (BodyFraming::Chunked, "transfer-encoding: chunked\r\n"),
+            (BodyFraming::None, ""),
+        ] {
+            let mut out = Vec::new();
+            encode_request_head(&Method::POST, &url, &map, framing, &mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("POST / HTTP/1.1\r\nhost: a\r\nx: y\r\n{expect}\r\n")
+            );
+        }
+    }
+
+    #[test]
     fn keeps_header_order_and_repeats() {
         assert_eq!(
-            head("GET", "http://a/", &[("x-b", "1"), ("x-a", "2"), ("x-b", "3")]).unwrap(),
+            head(
+                "GET",
+                "http://a/",
+                &[("x-b", "1"), ("x-a", "2"), ("x-b", "3")]
+            )
+            .unwrap(),
             "GET / HTTP/1.1\r\nhost: a\r\nx-b: 1\r\nx-b: 3\r\nx-a: 2\r\n\r\n"
         );
     }
@@ -344,7 +408,14 @@ mod tests {
         url.set_path("/a b");
         let mut out = Vec::new();
         // The url crate percent-encodes the space; the encoder accepts it.
-        encode_request_head(&Method::GET, &url, &HeaderMap::new(), &mut out).unwrap();
+        encode_request_head(
+            &Method::GET,
+            &url,
+            &HeaderMap::new(),
+            BodyFraming::None,
+            &mut out,
+        )
+        .unwrap();
         assert!(String::from_utf8(out).unwrap().starts_with("GET /a%20b "));
     }
 
@@ -352,7 +423,14 @@ mod tests {
     fn refuses_bad_method() {
         let m = Method::from_bytes(b"GET").unwrap();
         let mut out = Vec::new();
-        assert!(encode_request_head(&m, &Url::parse("http://a/").unwrap(), &HeaderMap::new(), &mut out).is_ok());
+        assert!(encode_request_head(
+            &m,
+            &Url::parse("http://a/").unwrap(),
+            &HeaderMap::new(),
+            BodyFraming::None,
+            &mut out
+        )
+        .is_ok());
         assert!(Method::from_bytes(b"GE\rT").is_err());
     }
 
@@ -391,18 +469,28 @@ mod tests {
             #[test]
             fn $name() {
                 let input: &[u8] = $input;
-                assert_eq!(parse_all(input).unwrap_err().kind(), ErrorKind::RemoteProtocol);
-                assert_eq!(parse_split(input).unwrap_err().kind(), ErrorKind::RemoteProtocol);
+                assert_eq!(
+                    parse_all(input).unwrap_err().kind(),
+                    ErrorKind::RemoteProtocol
+                );
+                assert_eq!(
+                    parse_split(input).unwrap_err().kind(),
+                    ErrorKind::RemoteProtocol
+                );
             }
         };
     }
 
-    res!(simple_11, b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", |h| {
-        assert_eq!(h.status, 200);
-        assert_eq!(h.version, Version::HTTP_11);
-        assert_eq!(h.reason.as_deref(), Some("OK"));
-        assert_eq!(h.headers["content-length"], "3");
-    });
+    res!(
+        simple_11,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+        |h| {
+            assert_eq!(h.status, 200);
+            assert_eq!(h.version, Version::HTTP_11);
+            assert_eq!(h.reason.as_deref(), Some("OK"));
+            assert_eq!(h.headers["content-length"], "3");
+        }
+    );
     res!(http_10, b"HTTP/1.0 404 Not Found\r\n\r\n", |h| {
         assert_eq!(h.status, 404);
         assert_eq!(h.version, Version::HTTP_10);
@@ -418,13 +506,28 @@ mod tests {
         assert_eq!(h.headers["a"], "1");
         assert_eq!(h.headers["b"], "2");
     });
-    res!(obs_fold_becomes_space, b"HTTP/1.1 200 OK\r\nA: 1\r\n 2\r\n\r\n", |h| {
-        assert_eq!(h.headers["a"].as_bytes().iter().filter(|&&b| b == b'2').count(), 1);
-        assert!(!h.headers["a"].as_bytes().contains(&b'\n'));
-    });
-    res!(repeated_headers, b"HTTP/1.1 200 OK\r\nSet-Cookie: a\r\nSet-Cookie: b\r\n\r\n", |h| {
-        assert_eq!(h.headers.get_all("set-cookie").iter().count(), 2);
-    });
+    res!(
+        obs_fold_becomes_space,
+        b"HTTP/1.1 200 OK\r\nA: 1\r\n 2\r\n\r\n",
+        |h| {
+            assert_eq!(
+                h.headers["a"]
+                    .as_bytes()
+                    .iter()
+                    .filter(|&&b| b == b'2')
+                    .count(),
+                1
+            );
+            assert!(!h.headers["a"].as_bytes().contains(&b'\n'));
+        }
+    );
+    res!(
+        repeated_headers,
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: a\r\nSet-Cookie: b\r\n\r\n",
+        |h| {
+            assert_eq!(h.headers.get_all("set-cookie").iter().count(), 2);
+        }
+    );
     res!(informational, b"HTTP/1.1 100 Continue\r\n\r\n", |h| {
         assert_eq!(h.status, 100);
     });
@@ -433,14 +536,22 @@ mod tests {
     res!(bad_status, b"HTTP/1.1 2000 OK\r\n\r\n", err);
     res!(status_too_small, b"HTTP/1.1 099 OK\r\n\r\n", err);
     res!(nul_in_header, b"HTTP/1.1 200 OK\r\nA: x\0y\r\n\r\n", err);
-    res!(space_before_colon, b"HTTP/1.1 200 OK\r\nContent-Length : 3\r\n\r\n", err);
+    res!(
+        space_before_colon,
+        b"HTTP/1.1 200 OK\r\nContent-Length : 3\r\n\r\n",
+        err
+    );
     res!(no_status_line, b"\r\n\r\n", err);
 
     #[test]
     fn consumed_stops_at_blank_line() {
-        let p = parse_all(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\nBODY").unwrap().unwrap();
+        let p = parse_all(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\nBODY")
+            .unwrap()
+            .unwrap();
         assert_eq!(p.consumed, "HTTP/1.1 200 OK\r\nA: 1\r\n\r\n".len());
-        let p = parse_all(b"HTTP/1.1 200 OK\nA: 1\n\nBODY").unwrap().unwrap();
+        let p = parse_all(b"HTTP/1.1 200 OK\nA: 1\n\nBODY")
+            .unwrap()
+            .unwrap();
         assert_eq!(p.consumed, "HTTP/1.1 200 OK\nA: 1\n\n".len());
     }
 
@@ -455,7 +566,10 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::RemoteProtocol);
         big.extend_from_slice(b"\r\n");
         assert!(HeadParser::new(DEFAULT, 10_000).parse(&big).is_err());
-        assert!(HeadParser::new(128 * 1024, 10_000).parse(&big).unwrap().is_some());
+        assert!(HeadParser::new(128 * 1024, 10_000)
+            .parse(&big)
+            .unwrap()
+            .is_some());
     }
 
     #[test]

@@ -7,4 +7,4 @@ pub mod head;
 
 pub use chunked::{encode_chunk_header, ChunkedDecoder, Decoded, CHUNKED_END};
 pub use framing::{is_keep_alive, response_framing, Framing, FramingKind};
-pub use head::{encode_request_head, HeadParser, ParsedHead, ResponseHead};
+pub use head::{encode_request_head, BodyFraming, HeadParser, ParsedHead, ResponseHead};

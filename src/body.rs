@@ -1,0 +1,250 @@
+//! Request bodies: in memory, or streamed from a reader with a known or
+//! unknown length.
+
+use std::fmt;
+use std::io::Read;
+
+use bytes::Bytes;
+
+/// The body of a request (and of responses made for a [`MockTransport`](crate::MockTransport)).
+///
+/// In-memory bodies (`&str`, `String`, `Vec<u8>`, [`Bytes`]) are sent with a
+/// `Content-Length` and can be replayed (for a retry on a stale connection,
+/// or a redirect). A streaming body is read as it is sent and never held
+/// in memory whole: [`Body::sized`] sends a `Content-Length`, [`Body::new`]
+/// sends `Transfer-Encoding: chunked`.
+///
+/// # Examples
+///
+/// ```
+/// use ferrohttp::Body;
+///
+/// let small = Body::from("hello");
+/// assert_eq!(small.len(), Some(5));
+///
+/// let file = std::io::Cursor::new(vec![0u8; 1 << 20]); // any `Read + Send`
+/// let streamed = Body::sized(file, 1 << 20);
+/// assert_eq!(streamed.len(), Some(1 << 20));
+/// assert!(streamed.try_clone().is_none()); // a stream cannot be replayed
+/// ```
+pub struct Body {
+    pub(crate) inner: Inner,
+}
+
+pub(crate) enum Inner {
+    Empty,
+    Bytes(Bytes),
+    Reader {
+        reader: Box<dyn Read + Send>,
+        len: Option<u64>,
+    },
+    #[cfg(feature = "async")]
+    AsyncReader {
+        reader: std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>,
+        len: Option<u64>,
+    },
+    #[cfg(feature = "async")]
+    Stream {
+        stream: std::pin::Pin<Box<dyn futures_core::Stream<Item = std::io::Result<Bytes>> + Send>>,
+        len: Option<u64>,
+        /// A part of the last item that did not fit the reader's buffer.
+        rest: Bytes,
+    },
+}
+
+impl Body {
+    /// An empty body.
+    pub fn empty() -> Body {
+        Body {
+            inner: Inner::Empty,
+        }
+    }
+
+    /// A body streamed from `reader`, of unknown length: it is sent with
+    /// `Transfer-Encoding: chunked`, a buffer at a time.
+    pub fn new(reader: impl Read + Send + 'static) -> Body {
+        Body {
+            inner: Inner::Reader {
+                reader: Box::new(reader),
+                len: None,
+            },
+        }
+    }
+
+    /// A body streamed from `reader`, which must give exactly `len` bytes: it
+    /// is sent with `Content-Length: len`. A reader that ends early fails the
+    /// request with [`ErrorKind::RequestBody`](crate::ErrorKind::RequestBody);
+    /// bytes past `len` are not read.
+    pub fn sized(reader: impl Read + Send + 'static, len: u64) -> Body {
+        Body {
+            inner: Inner::Reader {
+                reader: Box::new(reader),
+                len: Some(len),
+            },
+        }
+    }
+
+    /// The length, when known before sending.
+    pub fn len(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::Empty => Some(0),
+            Inner::Bytes(b) => Some(b.len() as u64),
+            Inner::Reader { len, .. } => *len,
+            #[cfg(feature = "async")]
+            Inner::AsyncReader { len, .. } | Inner::Stream { len, .. } => *len,
+        }
+    }
+
+    /// Whether the body is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
+    /// The bytes of an in-memory body; `None` for a streaming one.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match &self.inner {
+            Inner::Empty => Some(&[]),
+            Inner::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// A copy of an in-memory body (cheap: the bytes are shared); `None` for a
+    /// streaming body, which can be sent only once.
+    pub fn try_clone(&self) -> Option<Body> {
+        match &self.inner {
+            Inner::Empty => Some(Body::empty()),
+            Inner::Bytes(b) => Some(Body {
+                inner: Inner::Bytes(b.clone()),
+            }),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_streaming(&self) -> bool {
+        self.as_bytes().is_none()
+    }
+}
+
+impl Default for Body {
+    fn default() -> Body {
+        Body::empty()
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            Inner::Empty => f.write_str("Body(empty)"),
+            Inner::Bytes(b) => write!(f, "Body({} bytes)", b.len()),
+            Inner::Reader { len, .. } => write!(f, "Body(reader, length {len:?})"),
+            #[cfg(feature = "async")]
+            Inner::AsyncReader { len, .. } => write!(f, "Body(async reader, length {len:?})"),
+            #[cfg(feature = "async")]
+            Inner::Stream { len, .. } => write!(f, "Body(stream, length {len:?})"),
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Body {
+        if b.is_empty() {
+            Body::empty()
+        } else {
+            Body {
+                inner: Inner::Bytes(b),
+            }
+        }
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Body {
+        Bytes::from(v).into()
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Body {
+        Bytes::from(s).into()
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Body {
+        Bytes::from_static(s.as_bytes()).into()
+    }
+}
+
+impl From<&'static [u8]> for Body {
+    fn from(s: &'static [u8]) -> Body {
+        Bytes::from_static(s).into()
+    }
+}
+
+impl From<()> for Body {
+    fn from(_: ()) -> Body {
+        Body::empty()
+    }
+}
+
+/// Builds streaming request bodies for the async client: from a
+/// `tokio::io::AsyncRead` or a `Stream` of [`Bytes`], with the constructor
+/// names [`Body`] has. Converts into a [`Body`].
+///
+/// # Examples
+///
+/// ```
+/// use ferrohttp::{AsyncBody, Body};
+///
+/// let reader = std::io::Cursor::new(b"abc".to_vec()); // Cursor is AsyncRead too
+/// let body: Body = AsyncBody::sized(reader, 3).into();
+/// assert_eq!(body.len(), Some(3));
+/// ```
+#[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+#[derive(Debug)]
+pub struct AsyncBody(Body);
+
+#[cfg(feature = "async")]
+impl AsyncBody {
+    /// A body streamed from `reader`, of unknown length (sent chunked).
+    pub fn new(reader: impl tokio::io::AsyncRead + Send + 'static) -> AsyncBody {
+        AsyncBody(Body {
+            inner: Inner::AsyncReader {
+                reader: Box::pin(reader),
+                len: None,
+            },
+        })
+    }
+
+    /// A body streamed from `reader`, which must give exactly `len` bytes.
+    pub fn sized(reader: impl tokio::io::AsyncRead + Send + 'static, len: u64) -> AsyncBody {
+        AsyncBody(Body {
+            inner: Inner::AsyncReader {
+                reader: Box::pin(reader),
+                len: Some(len),
+            },
+        })
+    }
+
+    /// A body from a stream of byte chunks, of unknown length (sent chunked).
+    pub fn wrap_stream(
+        stream: impl futures_core::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+    ) -> AsyncBody {
+        AsyncBody(Body {
+            inner: Inner::Stream {
+                stream: Box::pin(stream),
+                len: None,
+                rest: Bytes::new(),
+            },
+        })
+    }
+}
+
+#[cfg(feature = "async")]
+impl From<AsyncBody> for Body {
+    fn from(b: AsyncBody) -> Body {
+        b.0
+    }
+}

@@ -1,0 +1,381 @@
+//! The streaming response body: de-frames bytes from the connection, counts
+//! them, decodes content codings, and returns the connection to the pool
+//! once the body has been read to its end.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderMap;
+
+use super::conn::Conn;
+use super::maybe;
+use super::pool::{Pool, PoolKey};
+use super::rt;
+use crate::body::Body;
+use crate::config::H1Limits;
+use crate::error::{Error, ErrorKind, Result};
+use crate::proto::decode::ContentDecoder;
+use crate::proto::h1::{ChunkedDecoder, FramingKind};
+
+/// The size of the buffer between the framing and the content decoder.
+const RAW_BUFFER_SIZE: usize = 32 * 1024;
+
+/// How the rest of a body on a connection is delimited.
+#[derive(Debug)]
+enum Framing {
+    Length { remaining: u64, total: u64 },
+    Chunked(Box<ChunkedDecoder>),
+    Close,
+    Done,
+}
+
+/// A body being read from a connection.
+#[derive(Debug)]
+pub(crate) struct ConnBody {
+    conn: Option<Conn>,
+    framing: Framing,
+    /// The connection may carry another exchange after this body.
+    keep_alive: bool,
+    pool: Pool,
+    key: PoolKey,
+    read_timeout: Option<Duration>,
+}
+
+/// Where body bytes come from.
+#[derive(Debug)]
+enum Source {
+    Empty,
+    Bytes(Bytes),
+    User(Body),
+    Conn(Box<ConnBody>),
+}
+
+/// A response body as a stream of decoded bytes.
+#[derive(Debug)]
+pub(crate) struct ResponseBody {
+    source: Source,
+    decoder: Option<ContentDecoder>,
+    raw: Vec<u8>,
+    raw_start: usize,
+    raw_end: usize,
+    raw_eof: bool,
+    downloaded: u64,
+    trailers: Option<HeaderMap>,
+    finished: bool,
+}
+
+impl ConnBody {
+    /// A body on `conn` framed as `kind`. An empty body returns the
+    /// connection to the pool at once.
+    pub(crate) fn new(
+        conn: Conn,
+        kind: FramingKind,
+        keep_alive: bool,
+        pool: Pool,
+        key: PoolKey,
+        read_timeout: Option<Duration>,
+        limits: H1Limits,
+    ) -> ConnBody {
+        let framing = match kind {
+            FramingKind::Empty => Framing::Done,
+            FramingKind::Length(0) => Framing::Done,
+            FramingKind::Length(n) => Framing::Length {
+                remaining: n,
+                total: n,
+            },
+            FramingKind::Chunked => Framing::Chunked(Box::new(ChunkedDecoder::new(
+                limits.max_head_size,
+                limits.max_headers,
+            ))),
+            FramingKind::CloseDelimited => Framing::Close,
+        };
+        let mut body = ConnBody {
+            conn: Some(conn),
+            framing,
+            keep_alive: keep_alive && kind != FramingKind::CloseDelimited,
+            pool,
+            key,
+            read_timeout,
+        };
+        if matches!(body.framing, Framing::Done) {
+            body.release();
+        }
+        body
+    }
+
+    /// The body ended: a connection that can carry another exchange goes back
+    /// to the pool. One with unread bytes after the body (a server that sent
+    /// more than it framed) is closed, so they cannot poison the next response.
+    fn release(&mut self) {
+        self.framing = Framing::Done;
+        if let Some(conn) = self.conn.take() {
+            if self.keep_alive && conn.buffered().is_empty() {
+                self.pool.checkin(self.key.clone(), conn);
+            }
+        }
+    }
+
+    fn target(&self) -> &str {
+        self.conn.as_ref().map_or("server", |c| &c.target)
+    }
+
+    fn read_error(&self, e: std::io::Error) -> Error {
+        let target = self.target();
+        if e.kind() == std::io::ErrorKind::TimedOut {
+            Error::new(
+                ErrorKind::ReadTimeout,
+                format!("read timed out receiving the response body from {target}"),
+            )
+            .with_source(e)
+        } else {
+            Error::new(
+                ErrorKind::Read,
+                format!("reading the response body from {target} failed"),
+            )
+            .with_source(e)
+        }
+    }
+}
+
+#[maybe]
+impl ConnBody {
+    /// Reads de-framed body bytes into `out`; 0 at the end of the body.
+    async fn read(&mut self, out: &mut [u8], trailers: &mut Option<HeaderMap>) -> Result<usize> {
+        loop {
+            let timeout = self.read_timeout;
+            match &mut self.framing {
+                Framing::Done => return Ok(0),
+                Framing::Length { remaining, total } => {
+                    let (remaining_now, total) = (*remaining, *total);
+                    let conn = self.conn.as_mut().expect("connection held until done");
+                    let want = out
+                        .len()
+                        .min(usize::try_from(remaining_now).unwrap_or(usize::MAX));
+                    let n = if conn.buffered().is_empty() {
+                        match conn.read_direct(&mut out[..want], timeout).await {
+                            Ok(n) => n,
+                            Err(e) => return Err(self.read_error(e)),
+                        }
+                    } else {
+                        let n = want.min(conn.buffered().len());
+                        out[..n].copy_from_slice(&conn.buffered()[..n]);
+                        conn.consume(n);
+                        n
+                    };
+                    if n == 0 {
+                        let got = total - remaining_now;
+                        let msg = format!(
+                            "server {} closed the connection after {got} of {total} body bytes",
+                            self.target()
+                        );
+                        self.conn = None;
+                        self.framing = Framing::Done;
+                        return Err(Error::new(ErrorKind::RemoteProtocol, msg));
+                    }
+                    let left = remaining_now - n as u64;
+                    if left == 0 {
+                        self.release();
+                    } else if let Framing::Length { remaining, .. } = &mut self.framing {
+                        *remaining = left;
+                    }
+                    return Ok(n);
+                }
+                Framing::Chunked(decoder) => {
+                    let conn = self.conn.as_mut().expect("connection held until done");
+                    if conn.buffered().is_empty() {
+                        match conn.fill(timeout, usize::MAX).await {
+                            Ok(0) => {
+                                let msg = format!(
+                                    "server {} closed the connection in the middle of a chunked body",
+                                    self.target()
+                                );
+                                self.conn = None;
+                                self.framing = Framing::Done;
+                                return Err(Error::new(ErrorKind::RemoteProtocol, msg));
+                            }
+                            Ok(_) => {}
+                            Err(e) => return Err(self.read_error(e)),
+                        }
+                    }
+                    let d = decoder.decode(conn.buffered(), out.len())?;
+                    let n = d.data.len();
+                    out[..n].copy_from_slice(&conn.buffered()[d.data]);
+                    conn.consume(d.consumed);
+                    if decoder.is_done() {
+                        *trailers = decoder.take_trailers();
+                        self.release();
+                    }
+                    if n > 0 || matches!(self.framing, Framing::Done) {
+                        return Ok(n);
+                    }
+                }
+                Framing::Close => {
+                    let conn = self.conn.as_mut().expect("connection held until done");
+                    let n = if conn.buffered().is_empty() {
+                        match conn.read_direct(out, timeout).await {
+                            Ok(n) => n,
+                            Err(e) => return Err(self.read_error(e)),
+                        }
+                    } else {
+                        let n = out.len().min(conn.buffered().len());
+                        out[..n].copy_from_slice(&conn.buffered()[..n]);
+                        conn.consume(n);
+                        n
+                    };
+                    if n == 0 {
+                        self.conn = None;
+                        self.framing = Framing::Done;
+                    }
+                    return Ok(n);
+                }
+            }
+        }
+    }
+}
+
+impl ResponseBody {
+    fn with_source(source: Source, decoder: Option<ContentDecoder>) -> ResponseBody {
+        ResponseBody {
+            source,
+            decoder,
+            raw: Vec::new(),
+            raw_start: 0,
+            raw_end: 0,
+            raw_eof: false,
+            downloaded: 0,
+            trailers: None,
+            finished: false,
+        }
+    }
+
+    /// A body read from a connection.
+    pub(crate) fn from_conn(body: ConnBody, decoder: Option<ContentDecoder>) -> ResponseBody {
+        ResponseBody::with_source(Source::Conn(Box::new(body)), decoder)
+    }
+
+    /// A body given by the caller (mock transports, `From<http::Response>`).
+    pub(crate) fn from_body(body: Body, decoder: Option<ContentDecoder>) -> ResponseBody {
+        let source = match body.inner {
+            crate::body::Inner::Empty => Source::Empty,
+            crate::body::Inner::Bytes(b) => Source::Bytes(b),
+            _ => Source::User(body),
+        };
+        ResponseBody::with_source(source, decoder)
+    }
+
+    /// Gives back a caller-given body that has not been read from, for a
+    /// response handed from one client type to the other.
+    #[allow(dead_code, reason = "used by the blocking copy only")]
+    pub(crate) fn into_unread_body(self) -> std::result::Result<(Body, bool), ResponseBody> {
+        if self.downloaded > 0 || self.finished {
+            return Err(self);
+        }
+        let decoded = self.decoder.is_none();
+        match self.source {
+            Source::Empty => Ok((Body::empty(), decoded)),
+            Source::Bytes(b) => Ok((b.into(), decoded)),
+            Source::User(b) => Ok((b, decoded)),
+            source @ Source::Conn(_) => Err(ResponseBody { source, ..self }),
+        }
+    }
+
+    /// Body bytes received so far, after de-chunking and before decoding.
+    pub(crate) fn downloaded(&self) -> u64 {
+        self.downloaded
+    }
+
+    /// The chunked trailers, once the body was read to its end.
+    pub(crate) fn trailers(&self) -> Option<&HeaderMap> {
+        self.trailers.as_ref()
+    }
+
+    /// Whether the body was read to its end.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+#[maybe]
+impl ResponseBody {
+    /// Reads received, de-framed (not yet decoded) bytes into `out`.
+    async fn read_raw(&mut self, out: &mut [u8]) -> Result<usize> {
+        let n = match &mut self.source {
+            Source::Empty => 0,
+            Source::Bytes(b) => {
+                let n = b.len().min(out.len());
+                out[..n].copy_from_slice(&b[..n]);
+                let _ = b.split_to(n);
+                n
+            }
+            Source::User(body) => rt::read_body(body, out).await.map_err(|e| {
+                Error::new(ErrorKind::Read, "reading the response body failed").with_source(e)
+            })?,
+            Source::Conn(c) => c.read(out, &mut self.trailers).await?,
+        };
+        self.downloaded += n as u64;
+        Ok(n)
+    }
+
+    /// Reads decoded body bytes into `out`; 0 at the end of the body.
+    pub(crate) async fn read(&mut self, out: &mut [u8]) -> Result<usize> {
+        if out.is_empty() || self.finished {
+            return Ok(0);
+        }
+        if self.decoder.is_none() {
+            let n = self.read_raw(out).await?;
+            if n == 0 {
+                self.finished = true;
+            }
+            return Ok(n);
+        }
+        if self.raw.is_empty() {
+            self.raw = vec![0; RAW_BUFFER_SIZE];
+        }
+        loop {
+            let decoder = self.decoder.as_mut().expect("checked above");
+            let (consumed, produced) =
+                decoder.decode(&self.raw[self.raw_start..self.raw_end], out)?;
+            self.raw_start += consumed;
+            if produced > 0 {
+                return Ok(produced);
+            }
+            if self.raw_eof {
+                if consumed == 0 {
+                    if self.raw_start < self.raw_end {
+                        return Err(Error::new(
+                            ErrorKind::Decoding,
+                            "response body has bytes after the end of its compressed stream",
+                        ));
+                    }
+                    decoder.finish()?;
+                    self.finished = true;
+                    return Ok(0);
+                }
+                continue;
+            }
+            if consumed == 0 && self.raw_start == 0 && self.raw_end == self.raw.len() {
+                return Err(Error::new(
+                    ErrorKind::Decoding,
+                    "content decoder made no progress on a full buffer",
+                ));
+            }
+            if self.raw_start == self.raw_end {
+                self.raw_start = 0;
+                self.raw_end = 0;
+            } else if self.raw_start > 0 {
+                self.raw.copy_within(self.raw_start..self.raw_end, 0);
+                self.raw_end -= self.raw_start;
+                self.raw_start = 0;
+            }
+            let end = self.raw_end;
+            let mut raw = std::mem::take(&mut self.raw);
+            let n = self.read_raw(&mut raw[end..]).await;
+            self.raw = raw;
+            let n = n?;
+            if n == 0 {
+                self.raw_eof = true;
+            }
+            self.raw_end += n;
+        }
+    }
+}

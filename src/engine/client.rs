@@ -1,0 +1,535 @@
+//! `Client`, `ClientBuilder`, `RequestBuilder`: configuration merging and
+//! the send path.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, CONTENT_TYPE, USER_AGENT,
+};
+use http::Method;
+use url::Url;
+
+use super::maybe;
+use super::response::Response;
+use super::transport::{HttpTransport, Transport};
+use crate::body::Body;
+use crate::config::{Limits, Timeout};
+use crate::error::{Error, ErrorKind, Result};
+use crate::proto::decode::ACCEPT_ENCODING as ACCEPTED_CODINGS;
+use crate::request::Request;
+use crate::urls::{merge_query, merge_url};
+
+/// The default `User-Agent`.
+const DEFAULT_USER_AGENT: &str = concat!("ferrohttp/", env!("CARGO_PKG_VERSION"));
+
+/// An HTTP client: settings merged into every request, and a transport with a
+/// connection pool. Cloning is cheap and shares the pool: make one and reuse it.
+///
+/// Requests start with `get`, `post`, ... (or `request`), which return a
+/// `RequestBuilder`; or with `build_request`, to edit a `Request` before `send`.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientRef>,
+}
+
+struct ClientRef {
+    base_url: Option<Url>,
+    headers: HeaderMap,
+    query: Vec<(String, String)>,
+    timeout: Timeout,
+    transport: Box<dyn Transport>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url.as_ref().map(Url::as_str))
+            .field("headers", &self.inner.headers)
+            .field("timeout", &self.inner.timeout)
+            .field("transport", &self.inner.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Client {
+    fn default() -> Client {
+        Client::new()
+    }
+}
+
+/// Settings for a `Client`. Every setter takes and returns the builder.
+#[must_use]
+pub struct ClientBuilder {
+    base_url: Option<Url>,
+    headers: HeaderMap,
+    query: Vec<(String, String)>,
+    timeout: Timeout,
+    limits: Limits,
+    max_head_size: Option<usize>,
+    max_headers: Option<usize>,
+    transport: Option<Box<dyn Transport>>,
+    error: Option<Error>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url.as_ref().map(Url::as_str))
+            .field("headers", &self.headers)
+            .field("timeout", &self.timeout)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+}
+
+/// Turns a name and value into header types, or a `LocalProtocol` error
+/// naming the header (a value with CR, LF or NUL ends here, before sending).
+fn header_pair<K, V>(key: K, value: V) -> Result<(HeaderName, HeaderValue)>
+where
+    HeaderName: TryFrom<K>,
+    <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+    HeaderValue: TryFrom<V>,
+    <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+{
+    let name = HeaderName::try_from(key).map_err(|e| {
+        Error::new(ErrorKind::LocalProtocol, "invalid header name").with_source(e.into())
+    })?;
+    let value = HeaderValue::try_from(value).map_err(|e| {
+        Error::new(
+            ErrorKind::LocalProtocol,
+            format!(
+                "invalid value for header {name} (CR, LF, NUL and other controls are not allowed)"
+            ),
+        )
+        .with_source(e.into())
+    })?;
+    Ok((name, value))
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults: headers `user-agent: ferrohttp/<version>`,
+    /// `accept: */*` and `accept-encoding` listing the codings compiled in;
+    /// 5 s timeouts; httpx's pool limits.
+    pub fn new() -> ClientBuilder {
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_CODINGS));
+        ClientBuilder {
+            base_url: None,
+            headers,
+            query: Vec::new(),
+            timeout: Timeout::default(),
+            limits: Limits::default(),
+            max_head_size: None,
+            max_headers: None,
+            transport: None,
+            error: None,
+        }
+    }
+
+    fn fail(mut self, e: Error) -> ClientBuilder {
+        self.error.get_or_insert(e);
+        self
+    }
+
+    /// Sets the URL that relative request URLs are joined to, httpx-style:
+    /// its path is kept, with a trailing slash implied. Default: none.
+    pub fn base_url(self, url: impl AsRef<str>) -> ClientBuilder {
+        match merge_url(None, url.as_ref()) {
+            Ok(u) => ClientBuilder {
+                base_url: Some(u),
+                ..self
+            },
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Sets a header sent with every request, replacing any value it had
+    /// (including the defaults). A request's own header of the same name
+    /// replaces it.
+    pub fn header<K, V>(mut self, key: K, value: V) -> ClientBuilder
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        match header_pair(key, value) {
+            Ok((k, v)) => {
+                self.headers.insert(k, v);
+                self
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Sets several headers as [`header`](Self::header) does.
+    pub fn headers(mut self, headers: HeaderMap) -> ClientBuilder {
+        replace_headers(&mut self.headers, headers);
+        self
+    }
+
+    /// Removes a header from the defaults (say, `accept-encoding`).
+    pub fn remove_header(mut self, name: impl http::header::AsHeaderName) -> ClientBuilder {
+        self.headers.remove(name);
+        self
+    }
+
+    /// Adds query parameters sent with every request; a request's parameter
+    /// with the same key replaces the client's.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, params: &[(K, V)]) -> ClientBuilder {
+        self.query.extend(
+            params
+                .iter()
+                .map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string())),
+        );
+        self
+    }
+
+    /// Sets the timeouts (default: 5 s each for connect, read, write and pool).
+    pub fn timeout(mut self, timeout: impl Into<Timeout>) -> ClientBuilder {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// Sets the pool limits (default: [`Limits::default`]). Ignored when a
+    /// custom transport is given.
+    pub fn limits(mut self, limits: Limits) -> ClientBuilder {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the largest response head accepted (default 64 KiB).
+    pub fn max_response_head_size(mut self, n: usize) -> ClientBuilder {
+        self.max_head_size = Some(n);
+        self
+    }
+
+    /// Sets the most headers accepted in a response head (default 100).
+    pub fn max_response_headers(mut self, n: usize) -> ClientBuilder {
+        self.max_headers = Some(n);
+        self
+    }
+
+    /// Uses `transport` instead of the default `HttpTransport`: a
+    /// `MockTransport` for tests, or your own.
+    pub fn transport(mut self, transport: impl Transport) -> ClientBuilder {
+        self.transport = Some(Box::new(transport));
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// The first invalid setting given (`InvalidUrl` for a bad `base_url`,
+    /// `LocalProtocol` for a bad header).
+    pub fn build(self) -> Result<Client> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let transport = match self.transport {
+            Some(t) => t,
+            None => {
+                let mut t = HttpTransport::with_limits(self.limits);
+                if let Some(n) = self.max_head_size {
+                    t = t.max_response_head_size(n);
+                }
+                if let Some(n) = self.max_headers {
+                    t = t.max_response_headers(n);
+                }
+                Box::new(t)
+            }
+        };
+        Ok(Client {
+            inner: Arc::new(ClientRef {
+                base_url: self.base_url,
+                headers: self.headers,
+                query: self.query,
+                timeout: self.timeout,
+                transport,
+            }),
+        })
+    }
+}
+
+/// Inserts every name of `from` into `into`, replacing all values of that name.
+fn replace_headers(into: &mut HeaderMap, from: HeaderMap) {
+    let mut last: Option<HeaderName> = None;
+    for (name, value) in from {
+        match name {
+            Some(n) => {
+                into.insert(n.clone(), value);
+                last = Some(n);
+            }
+            None => {
+                into.append(last.clone().expect("HeaderMap yields a name first"), value);
+            }
+        }
+    }
+}
+
+impl Client {
+    /// A client with the default settings.
+    ///
+    /// # Panics
+    /// Never: the defaults are valid.
+    pub fn new() -> Client {
+        ClientBuilder::new()
+            .build()
+            .expect("default settings are valid")
+    }
+
+    /// A builder for a client with custom settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// Starts a `GET` request to `url` (joined to the `base_url`, if any).
+    pub fn get(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::GET, url)
+    }
+
+    /// Starts a `POST` request.
+    pub fn post(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::POST, url)
+    }
+
+    /// Starts a `PUT` request.
+    pub fn put(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PUT, url)
+    }
+
+    /// Starts a `PATCH` request.
+    pub fn patch(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::PATCH, url)
+    }
+
+    /// Starts a `DELETE` request.
+    pub fn delete(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::DELETE, url)
+    }
+
+    /// Starts a `HEAD` request.
+    pub fn head(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::HEAD, url)
+    }
+
+    /// Starts an `OPTIONS` request.
+    pub fn options(&self, url: impl AsRef<str>) -> RequestBuilder {
+        self.request(Method::OPTIONS, url)
+    }
+
+    /// Starts a request with any method.
+    pub fn request(&self, method: Method, url: impl AsRef<str>) -> RequestBuilder {
+        RequestBuilder {
+            client: self.clone(),
+            request: self.build_request(method, url),
+            set_headers: Vec::new(),
+        }
+    }
+
+    /// A request with the client's settings merged in (URL joined to the
+    /// base, client query parameters and headers, timeouts), to edit and
+    /// then [`send`](Self::send).
+    ///
+    /// # Errors
+    /// `InvalidUrl` when `url` does not parse or is relative with no base.
+    pub fn build_request(&self, method: Method, url: impl AsRef<str>) -> Result<Request> {
+        let mut url = merge_url(self.inner.base_url.as_ref(), url.as_ref())?;
+        merge_query(&mut url, &self.inner.query);
+        let mut request = Request::new(method, url);
+        *request.headers_mut() = self.inner.headers.clone();
+        *request.timeout_mut() = Some(self.inner.timeout);
+        Ok(request)
+    }
+}
+
+#[maybe]
+impl Client {
+    /// Sends a request as it is (use [`build_request`](Self::build_request)
+    /// to get one with the client's settings merged in). A request without
+    /// timeouts gets the client's.
+    ///
+    /// # Errors
+    /// Any failure to get a response head; see [`ErrorKind`].
+    pub async fn send(&self, mut request: Request) -> Result<Response> {
+        if request.timeout().is_none() {
+            *request.timeout_mut() = Some(self.inner.timeout);
+        }
+        let url = request.url().clone();
+        let started = Instant::now();
+        let mut response = self.inner.transport.handle_request(request).await?;
+        if response.elapsed().is_zero() {
+            response.set_elapsed(started.elapsed());
+        }
+        response.set_url(url);
+        Ok(response)
+    }
+}
+
+/// A request being put together; `send` sends it. Errors in any step
+/// (a bad header, a bad URL) surface at `send` or `build`.
+#[must_use]
+pub struct RequestBuilder {
+    client: Client,
+    request: Result<Request>,
+    /// Header names this request set, so that a second `header` call with
+    /// the same name adds a value instead of replacing the first.
+    set_headers: Vec<HeaderName>,
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBuilder")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestBuilder {
+    fn map(mut self, f: impl FnOnce(&mut Request) -> Result<()>) -> RequestBuilder {
+        if let Ok(req) = &mut self.request {
+            if let Err(e) = f(req) {
+                self.request = Err(e);
+            }
+        }
+        self
+    }
+
+    fn set_header(&mut self, name: HeaderName, value: HeaderValue) {
+        if let Ok(req) = &mut self.request {
+            if self.set_headers.contains(&name) {
+                req.headers_mut().append(name, value);
+            } else {
+                // The request's header replaces the client's of the same name.
+                req.headers_mut().insert(name.clone(), value);
+                self.set_headers.push(name);
+            }
+        }
+    }
+
+    /// Adds a header. The first value of a name replaces the client's header
+    /// of that name; later ones add values.
+    pub fn header<K, V>(mut self, key: K, value: V) -> RequestBuilder
+    where
+        HeaderName: TryFrom<K>,
+        <HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        match header_pair(key, value) {
+            Ok((k, v)) => self.set_header(k, v),
+            Err(e) => {
+                if self.request.is_ok() {
+                    self.request = Err(e);
+                }
+            }
+        }
+        self
+    }
+
+    /// Adds headers as [`header`](Self::header) does.
+    pub fn headers(mut self, headers: HeaderMap) -> RequestBuilder {
+        let mut last: Option<HeaderName> = None;
+        for (name, value) in headers {
+            let name = name.or(last).expect("HeaderMap yields a name first");
+            self.set_header(name.clone(), value);
+            last = Some(name);
+        }
+        self
+    }
+
+    /// Adds query parameters; each key given replaces the same key from the
+    /// client or the URL.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(self, params: &[(K, V)]) -> RequestBuilder {
+        self.map(|req| {
+            merge_query(req.url_mut(), params);
+            Ok(())
+        })
+    }
+
+    /// Sets the body.
+    pub fn body(self, body: impl Into<Body>) -> RequestBuilder {
+        let body = body.into();
+        self.map(|req| {
+            *req.body_mut() = body;
+            Ok(())
+        })
+    }
+
+    /// Sets a URL-encoded form body and `Content-Type:
+    /// application/x-www-form-urlencoded`.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(self, fields: &[(K, V)]) -> RequestBuilder {
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+            .finish();
+        self.map(|req| {
+            req.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+            *req.body_mut() = encoded.into();
+            Ok(())
+        })
+    }
+
+    /// Sets a JSON body and `Content-Type: application/json`.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> RequestBuilder {
+        let encoded = serde_json::to_vec(value);
+        self.map(|req| {
+            let bytes = encoded.map_err(|e| {
+                Error::new(
+                    ErrorKind::LocalProtocol,
+                    "the value could not be serialized as JSON",
+                )
+                .with_source(e)
+            })?;
+            req.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            *req.body_mut() = bytes.into();
+            Ok(())
+        })
+    }
+
+    /// Sets the timeouts for this request (a `Duration` sets all four).
+    pub fn timeout(self, timeout: impl Into<Timeout>) -> RequestBuilder {
+        let timeout = timeout.into();
+        self.map(|req| {
+            *req.timeout_mut() = Some(timeout);
+            Ok(())
+        })
+    }
+
+    /// The request as built so far, to edit or send later.
+    ///
+    /// # Errors
+    /// The first error of any step.
+    pub fn build(self) -> Result<Request> {
+        self.request
+    }
+}
+
+#[maybe]
+impl RequestBuilder {
+    /// Sends the request and returns the response once its head arrived; the
+    /// body streams from there.
+    ///
+    /// # Errors
+    /// The first error of any builder step, or any failure to get a response
+    /// head; see [`ErrorKind`].
+    pub async fn send(self) -> Result<Response> {
+        let request = self.request?;
+        self.client.send(request).await
+    }
+}

@@ -1,0 +1,313 @@
+//! The response: status, headers and a streaming body.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, Version};
+use url::Url;
+
+use super::body::ResponseBody;
+use super::maybe;
+use super::rt;
+use crate::body::Body;
+use crate::error::{Error, ErrorKind, Result};
+use crate::proto::decode::ContentDecoder;
+use crate::proto::h1::ResponseHead;
+
+/// The size of each read when collecting a whole body.
+const COLLECT_CHUNK_SIZE: usize = 16 * 1024;
+
+/// An HTTP response whose body streams: nothing of the body is read until
+/// asked for, and reading it to the end returns the connection to the pool.
+///
+/// Collect the body with `bytes()`, `text()` or `json()`, or stream it: the
+/// blocking `Response` is a `std::io::Read`, the async one a
+/// `tokio::io::AsyncRead` and a stream of chunks; both have `chunk()`.
+/// Dropping a response before its body was read closes its connection.
+#[derive(Debug)]
+pub struct Response {
+    head: ResponseHead,
+    url: Url,
+    elapsed: Duration,
+    pub(crate) body: Option<Box<ResponseBody>>,
+    #[allow(dead_code, reason = "only the async shim keeps state here")]
+    pub(crate) pending: rt::PendingRead,
+}
+
+impl<B: Into<Body>> From<http::Response<B>> for Response {
+    /// A response made in memory, for a `MockTransport` or tests. Its URL is
+    /// `about:blank` until a client sends it back for a request.
+    fn from(r: http::Response<B>) -> Response {
+        let (parts, body) = r.into_parts();
+        let head = ResponseHead {
+            status: parts.status,
+            version: parts.version,
+            reason: None,
+            headers: parts.headers,
+        };
+        let url = Url::parse("about:blank").expect("valid URL");
+        Response::from_user_parts(head, url, body.into(), false)
+    }
+}
+
+impl Response {
+    pub(crate) fn new(
+        head: ResponseHead,
+        url: Url,
+        elapsed: Duration,
+        body: ResponseBody,
+    ) -> Response {
+        Response {
+            head,
+            url,
+            elapsed,
+            body: Some(Box::new(body)),
+            pending: rt::PendingRead::default(),
+        }
+    }
+
+    /// A response around a caller-given body; `decoded` says the body is
+    /// already decoded despite any `Content-Encoding`.
+    pub(crate) fn from_user_parts(
+        head: ResponseHead,
+        url: Url,
+        body: Body,
+        decoded: bool,
+    ) -> Response {
+        let decoder = if decoded {
+            None
+        } else {
+            ContentDecoder::from_headers(&head.headers)
+        };
+        Response::new(
+            head,
+            url,
+            Duration::ZERO,
+            ResponseBody::from_body(body, decoder),
+        )
+    }
+
+    #[allow(dead_code, reason = "used by the blocking copy only")]
+    pub(crate) fn head(&self) -> &ResponseHead {
+        &self.head
+    }
+
+    #[allow(dead_code, reason = "used by the blocking copy only")]
+    pub(crate) fn into_head(self) -> (ResponseHead, Url, Option<Box<ResponseBody>>) {
+        (self.head, self.url, self.body)
+    }
+
+    pub(crate) fn set_url(&mut self, url: Url) {
+        self.url = url;
+    }
+
+    pub(crate) fn set_elapsed(&mut self, elapsed: Duration) {
+        self.elapsed = elapsed;
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.head.status
+    }
+
+    /// The HTTP version of the response.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// The reason phrase the server sent, if any (`"OK"` in `200 OK`).
+    pub fn reason(&self) -> Option<&str> {
+        self.head.reason.as_deref()
+    }
+
+    /// The response headers, as received (a decoded body keeps its
+    /// `Content-Encoding` and `Content-Length` headers, as httpx does).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+
+    /// The response headers, to change (say, in a hook).
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.head.headers
+    }
+
+    /// The URL of the request this responds to.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The time from starting to send the request until the response head
+    /// arrived.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// The `Content-Length` the server declared, if any.
+    pub fn content_length(&self) -> Option<u64> {
+        let v = self.head.headers.get(http::header::CONTENT_LENGTH)?;
+        crate::proto::h1::framing::parse_digits(v.as_bytes())
+    }
+
+    /// Body bytes received so far as they came off the wire: de-chunked, but
+    /// before content decoding (httpx's `num_bytes_downloaded`). Use it for
+    /// download progress against `content_length()`.
+    pub fn num_bytes_downloaded(&self) -> u64 {
+        self.body.as_ref().map_or(0, |b| b.downloaded())
+    }
+
+    /// The trailer fields of a chunked body, once the body was read to its end
+    /// (`None` before, and for bodies that were not chunked).
+    pub fn trailers(&self) -> Option<&HeaderMap> {
+        self.body.as_ref().and_then(|b| b.trailers())
+    }
+
+    /// Whether the body has been read to its end.
+    pub fn is_body_finished(&self) -> bool {
+        self.body.as_ref().is_none_or(|b| b.is_finished())
+    }
+
+    /// Turns a 4xx or 5xx status into an `Err` of kind `Status`.
+    ///
+    /// # Errors
+    /// `Status` with the status code, for 4xx and 5xx.
+    pub fn error_for_status(self) -> Result<Response> {
+        match self.status_error() {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
+    }
+
+    /// Like [`error_for_status`](Self::error_for_status), keeping the response.
+    ///
+    /// # Errors
+    /// `Status` with the status code, for 4xx and 5xx.
+    pub fn error_for_status_ref(&self) -> Result<&Response> {
+        match self.status_error() {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
+    }
+
+    fn status_error(&self) -> Option<Error> {
+        let s = self.head.status;
+        (s.is_client_error() || s.is_server_error()).then(|| Error::status_error(s, &self.url))
+    }
+
+    fn body_mut(&mut self) -> Result<&mut ResponseBody> {
+        match self.body.as_deref_mut() {
+            Some(b) => Ok(b),
+            None => Err(Error::new(
+                ErrorKind::StreamConsumed,
+                "the response body is being read by a stream",
+            )),
+        }
+    }
+
+    fn charset(&self) -> Option<String> {
+        let ct = self
+            .head
+            .headers
+            .get(http::header::CONTENT_TYPE)?
+            .to_str()
+            .ok()?;
+        ct.split(';').skip(1).find_map(|param| {
+            let (k, v) = param.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| v.trim().trim_matches('"').to_string())
+        })
+    }
+}
+
+#[maybe]
+impl Response {
+    /// Reads decoded body bytes into `buf`; 0 at the end of the body.
+    pub(crate) async fn read_body(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let url = self.url.clone();
+        self.body_mut()?
+            .read(buf)
+            .await
+            .map_err(|e| e.with_url(&url))
+    }
+
+    /// The next piece of the decoded body, or `None` at its end.
+    ///
+    /// # Errors
+    /// As reading the body: `Read`, `ReadTimeout`, `RemoteProtocol` (a body
+    /// cut short), `Decoding`.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        let mut buf = vec![0u8; COLLECT_CHUNK_SIZE];
+        let n = self.read_body(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.truncate(n);
+        Ok(Some(Bytes::from(buf)))
+    }
+
+    /// The whole decoded body.
+    ///
+    /// # Errors
+    /// As reading the body: `Read`, `ReadTimeout`, `RemoteProtocol` (a body
+    /// cut short), `Decoding`.
+    pub async fn bytes(mut self) -> Result<Bytes> {
+        let hint = self.content_length().unwrap_or(0).min(1 << 20) as usize;
+        let mut out = Vec::with_capacity(hint);
+        let mut buf = vec![0u8; COLLECT_CHUNK_SIZE];
+        loop {
+            let n = self.read_body(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        Ok(Bytes::from(out))
+    }
+
+    /// The whole body as text, decoded with the charset of `Content-Type`
+    /// (UTF-8 when none is given). Invalid sequences become U+FFFD. Charsets
+    /// other than UTF-8 need the `charset` feature (default); without it they
+    /// are read as UTF-8.
+    ///
+    /// # Errors
+    /// As [`bytes`](Self::bytes).
+    pub async fn text(self) -> Result<String> {
+        let charset = self.charset();
+        let bytes = self.bytes().await?;
+        Ok(decode_text(&bytes, charset.as_deref()))
+    }
+
+    /// The whole body parsed as JSON.
+    ///
+    /// # Errors
+    /// As [`bytes`](Self::bytes), and `Decoding` when the body is not valid
+    /// JSON for `T`.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        let url = self.url.clone();
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::new(
+                ErrorKind::Decoding,
+                "response body is not the JSON expected",
+            )
+            .with_source(e)
+            .with_url(&url)
+        })
+    }
+}
+
+#[cfg(feature = "charset")]
+fn decode_text(bytes: &[u8], charset: Option<&str>) -> String {
+    let encoding = charset
+        .and_then(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = encoding.decode(bytes);
+    text.into_owned()
+}
+
+#[cfg(not(feature = "charset"))]
+fn decode_text(bytes: &[u8], _charset: Option<&str>) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

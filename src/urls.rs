@@ -1,0 +1,142 @@
+//! URL merging, as httpx does it: `base_url` joining and query-parameter
+//! merging. Sans-IO and shared by both clients.
+
+use url::Url;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Resolves `url` against `base`.
+///
+/// An absolute URL (with a scheme) is used as is. A relative one needs a
+/// base, and is appended to the base's path as httpx does: the base path is
+/// kept, a trailing slash is implied, and a leading slash of `url` does not
+/// reset the path. So `items` and `/items` on `https://api.example.com/v1`
+/// both give `https://api.example.com/v1/items`.
+///
+/// # Errors
+/// `InvalidUrl` when `url` does not parse, or is relative with no base.
+pub fn merge_url(base: Option<&Url>, url: &str) -> Result<Url> {
+    let url = url.trim_matches(|c: char| c.is_ascii_whitespace());
+    match Url::parse(url) {
+        Ok(u) => check_host(u),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            let Some(base) = base else {
+                return Err(Error::new(
+                    ErrorKind::InvalidUrl,
+                    format!("relative URL {url:?} needs a base_url on the client"),
+                ));
+            };
+            let mut base = base.clone();
+            if !base.path().ends_with('/') {
+                let path = format!("{}/", base.path());
+                base.set_path(&path);
+            }
+            // A scheme-relative "//host/path" stays what RFC 3986 says it is.
+            let rel = if url.starts_with("//") {
+                url
+            } else {
+                url.trim_start_matches('/')
+            };
+            base.join(rel)
+                .map_err(|e| invalid(url, e))
+                .and_then(check_host)
+        }
+        Err(e) => Err(invalid(url, e)),
+    }
+}
+
+fn check_host(u: Url) -> Result<Url> {
+    if matches!(u.scheme(), "http" | "https") && u.host_str().is_none_or(str::is_empty) {
+        return Err(Error::new(
+            ErrorKind::InvalidUrl,
+            format!("URL {u} has no host"),
+        ));
+    }
+    Ok(u)
+}
+
+fn invalid(url: &str, e: url::ParseError) -> Error {
+    Error::new(ErrorKind::InvalidUrl, format!("invalid URL {url:?}")).with_source(e)
+}
+
+/// Merges `params` into the query of `url`: pairs already in the URL whose key
+/// appears in `params` are replaced (httpx's merge), the rest are kept, then
+/// `params` are appended in order. A URL without params to add is unchanged.
+pub fn merge_query<K: AsRef<str>, V: AsRef<str>>(url: &mut Url, params: &[(K, V)]) {
+    if params.is_empty() {
+        return;
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !params.iter().any(|(pk, _)| pk.as_ref() == k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut pairs = url.query_pairs_mut();
+    pairs.clear();
+    for (k, v) in &kept {
+        pairs.append_pair(k, v);
+    }
+    for (k, v) in params {
+        pairs.append_pair(k.as_ref(), v.as_ref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn base_url_joining() {
+        let b = base("https://api.example.com/v1");
+        for (rel, expect) in [
+            ("items", "https://api.example.com/v1/items"),
+            ("/items", "https://api.example.com/v1/items"),
+            ("items/3?x=1", "https://api.example.com/v1/items/3?x=1"),
+            ("", "https://api.example.com/v1/"),
+            ("https://other.example/x", "https://other.example/x"),
+        ] {
+            assert_eq!(merge_url(Some(&b), rel).unwrap().as_str(), expect, "{rel}");
+        }
+        let b = base("https://api.example.com/v1/");
+        assert_eq!(
+            merge_url(Some(&b), "/items").unwrap().as_str(),
+            "https://api.example.com/v1/items"
+        );
+        let b = base("http://h");
+        assert_eq!(merge_url(Some(&b), "a").unwrap().as_str(), "http://h/a");
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            merge_url(None, "/x").unwrap_err().kind(),
+            ErrorKind::InvalidUrl
+        );
+        assert_eq!(
+            merge_url(None, "http://").unwrap_err().kind(),
+            ErrorKind::InvalidUrl
+        );
+        assert_eq!(
+            merge_url(None, "http://[::1").unwrap_err().kind(),
+            ErrorKind::InvalidUrl
+        );
+        assert!(merge_url(None, "  http://a/  ").is_ok());
+    }
+
+    #[test]
+    fn query_merging() {
+        let mut u = base("http://h/p?a=1&b=2");
+        merge_query(&mut u, &[("b", "3"), ("c", "x y")]);
+        assert_eq!(u.query(), Some("a=1&b=3&c=x+y"));
+        let mut u = base("http://h/p?raw=%2F");
+        merge_query::<&str, &str>(&mut u, &[]);
+        assert_eq!(u.query(), Some("raw=%2F"));
+        let mut u = base("http://h/p");
+        merge_query(&mut u, &[("k", "1"), ("k", "2")]);
+        assert_eq!(u.query(), Some("k=1&k=2"));
+    }
+}
