@@ -1,1 +1,532 @@
-fn main() {}
+//! `fetch`: a curl-like command-line client on ferrohttp's blocking `Client`.
+//!
+//! ```text
+//! cargo run --release --example fetch -- [OPTIONS] URL
+//! ```
+//!
+//! Every flag that curl also has behaves as curl's does, so the two can be
+//! compared side by side: `-d` sends a urlencoded form and implies POST, `-I`
+//! sends HEAD and prints the head, an HTTP error status exits 0 unless `-f`
+//! (then 22), and exit codes follow curl's (6 resolve, 7 connect, 28 timeout,
+//! ...). Unlike curl without `--compressed`, the body is always decoded.
+//!
+//! What it cuts short: one URL per call, no `-w` output formats, and flags
+//! for features ferrohttp has not grown yet (`-L`, `-u`, `-x`, `-k`, ...) are
+//! refused with "not supported yet".
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ferrohttp::{Body, Client, ErrorKind, HeaderName, HeaderValue, Method, Response, Timeout};
+
+const USAGE: &str = "\
+Usage: fetch [options...] <url>
+ -d, --data <data>          HTTP POST data (@file reads a file, CR/LF removed)
+     --data-ascii <data>    Same as -d
+     --data-binary <data>   HTTP POST binary data (@file sent as is)
+     --data-raw <data>      HTTP POST data, '@' not special
+     --data-urlencode <d>   HTTP POST data, URL-encoded
+     --json <data>          HTTP POST JSON (sets Content-Type and Accept)
+ -G, --get                  Put the post data in the URL and use GET
+ -X, --request <method>     Specify request method to use
+ -H, --header <header>      Pass custom header(s) to server ('K:' removes K)
+ -A, --user-agent <name>    Send User-Agent <name> to server
+ -e, --referer <URL>        Referrer URL
+ -o, --output <file>        Write to file instead of stdout
+ -i, --include              Include response headers in output
+ -I, --head                 Show document info only (HEAD request)
+     --connect-timeout <s>  Maximum time allowed to connect (default 300)
+     --compressed           Accepted; responses are always decoded
+ -f, --fail                 Fail fast with no output on HTTP errors (exit 22)
+ -s, --silent               Silent mode
+ -S, --show-error           Show error even when -s is used
+ -v, --verbose              Make the operation more talkative
+ -h, --help                 This help text";
+
+/// Flags that curl has and ferrohttp will grow in later releases.
+const NOT_YET: &[&str] = &[
+    "-L", "--location", "--max-redirs", "-m", "--max-time", "-u", "--user", "--digest", "-x",
+    "--proxy", "--cacert", "-k", "--insecure", "--cert", "--key", "--pass", "-F", "--form",
+    "-b", "--cookie", "-c", "--cookie-jar", "--unix-socket", "--http2", "--http2-prior-knowledge",
+    "--retry", "--interface", "--netrc", "-n",
+];
+
+/// One piece of request data, in the order given.
+enum Data {
+    /// `-d`/`--data-ascii`: `@file` read with CR and LF removed.
+    Ascii(String),
+    /// `--data-binary`: `@file` read as is.
+    Binary(String),
+    /// `--data-raw`: taken literally.
+    Raw(String),
+    /// `--data-urlencode`.
+    UrlEncode(String),
+}
+
+#[derive(Default)]
+struct Options {
+    url: Option<String>,
+    method: Option<String>,
+    headers: Vec<String>,
+    data: Vec<Data>,
+    json: Vec<String>,
+    get: bool,
+    output: Option<String>,
+    include: bool,
+    head: bool,
+    connect_timeout: Option<f64>,
+    fail: bool,
+    silent: bool,
+    show_error: bool,
+    verbose: bool,
+}
+
+/// A failure with curl's exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ferrohttp::Error> for Failure {
+    fn from(e: ferrohttp::Error) -> Failure {
+        // curl's exit codes for the same failures.
+        let code = match e.kind() {
+            ErrorKind::InvalidUrl => 3,
+            ErrorKind::UnsupportedProtocol => 1,
+            ErrorKind::Connect if e.to_string().starts_with("failed to resolve") => 6,
+            ErrorKind::Connect => 7,
+            k if k.is_timeout() => 28,
+            ErrorKind::Write => 55,
+            ErrorKind::Read => 56,
+            ErrorKind::RemoteProtocol => 8,
+            ErrorKind::Decoding => 61,
+            ErrorKind::Tls => 35,
+            ErrorKind::TooManyRedirects => 47,
+            ErrorKind::RequestBody => 26,
+            ErrorKind::LocalProtocol => 43,
+            _ => 2,
+        };
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Failure { code, message }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let opts = match parse_args(&args) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(f) => {
+            eprintln!("fetch: {}", f.message);
+            eprintln!("fetch: try 'fetch --help' for more information");
+            return ExitCode::from(f.code);
+        }
+    };
+    match run(&opts) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            if !opts.silent || opts.show_error {
+                eprintln!("fetch: ({}) {}", f.code, f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
+fn expand_short(args: &[String]) -> Vec<String> {
+    const WITH_VALUE: &str = "XHdoeA";
+    let mut out = Vec::new();
+    let mut iter = args.iter();
+    while let Some(a) = iter.next() {
+        if a == "--" {
+            out.push(a.clone());
+            out.extend(iter.by_ref().cloned());
+            break;
+        }
+        if a.len() > 2 && a.starts_with('-') && !a.starts_with("--") {
+            for (i, c) in a[1..].char_indices() {
+                out.push(format!("-{c}"));
+                if WITH_VALUE.contains(c) {
+                    let rest = &a[1 + i + c.len_utf8()..];
+                    if !rest.is_empty() {
+                        out.push(rest.to_string());
+                    }
+                    break;
+                }
+            }
+        } else {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
+    let args = expand_short(raw);
+    let mut o = Options::default();
+    let mut i = 0;
+    let value = |i: &mut usize, flag: &str| -> Result<String, Failure> {
+        *i += 1;
+        args.get(*i)
+            .cloned()
+            .ok_or_else(|| Failure::new(2, format!("option {flag}: requires parameter")))
+    };
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "-h" | "--help" => return Ok(None),
+            "-X" | "--request" => o.method = Some(value(&mut i, a)?),
+            "-H" | "--header" => o.headers.push(value(&mut i, a)?),
+            "-A" | "--user-agent" => o.headers.push(format!("User-Agent: {}", value(&mut i, a)?)),
+            "-e" | "--referer" => o.headers.push(format!("Referer: {}", value(&mut i, a)?)),
+            "-d" | "--data" | "--data-ascii" => o.data.push(Data::Ascii(value(&mut i, a)?)),
+            "--data-binary" => o.data.push(Data::Binary(value(&mut i, a)?)),
+            "--data-raw" => o.data.push(Data::Raw(value(&mut i, a)?)),
+            "--data-urlencode" => o.data.push(Data::UrlEncode(value(&mut i, a)?)),
+            "--json" => o.json.push(value(&mut i, a)?),
+            "-G" | "--get" => o.get = true,
+            "-o" | "--output" => o.output = Some(value(&mut i, a)?),
+            "-i" | "--include" => o.include = true,
+            "-I" | "--head" => o.head = true,
+            "--connect-timeout" => {
+                let v = value(&mut i, a)?;
+                let secs: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+                    .ok_or_else(|| Failure::new(2, format!("option {a}: expected a proper numerical parameter")))?;
+                o.connect_timeout = Some(secs);
+            }
+            "--compressed" => {}
+            "-f" | "--fail" => o.fail = true,
+            "-s" | "--silent" => o.silent = true,
+            "-S" | "--show-error" => o.show_error = true,
+            "-v" | "--verbose" => o.verbose = true,
+            "--url" => o.url = Some(value(&mut i, a)?),
+            "--" => {
+                if let Some(u) = args.get(i + 1) {
+                    o.url = Some(u.clone());
+                }
+                break;
+            }
+            flag if NOT_YET.contains(&flag) => {
+                return Err(Failure::new(2, format!("option {flag}: not supported yet")));
+            }
+            flag if flag.starts_with('-') && flag.len() > 1 => {
+                return Err(Failure::new(2, format!("option {flag}: is unknown")));
+            }
+            url => o.url = Some(url.to_string()),
+        }
+        i += 1;
+    }
+    if o.url.is_none() {
+        return Err(Failure::new(2, "no URL specified"));
+    }
+    Ok(Some(o))
+}
+
+/// Reads `@file` (or `@-` for stdin).
+fn read_at_file(name: &str) -> Result<Vec<u8>, Failure> {
+    let mut buf = Vec::new();
+    let r = if name == "-" {
+        io::stdin().read_to_end(&mut buf)
+    } else {
+        File::open(name).and_then(|mut f| f.read_to_end(&mut buf))
+    };
+    r.map_err(|e| Failure::new(26, format!("failed to read data from {name}: {e}")))?;
+    Ok(buf)
+}
+
+/// The request body from the `-d` family, as curl joins it (with `&`).
+fn data_body(data: &[Data]) -> Result<Option<Body>, Failure> {
+    // A single `--data-binary @file` streams the file with its length.
+    if let [Data::Binary(d)] = data {
+        if let Some(name) = d.strip_prefix('@').filter(|n| *n != "-") {
+            let file = File::open(name)
+                .map_err(|e| Failure::new(26, format!("failed to open {name}: {e}")))?;
+            let len = file
+                .metadata()
+                .map_err(|e| Failure::new(26, format!("failed to read {name}: {e}")))?
+                .len();
+            return Ok(Some(Body::sized(file, len)));
+        }
+    }
+    Ok(joined_data(data)?.map(Body::from))
+}
+
+fn joined_data(data: &[Data]) -> Result<Option<Vec<u8>>, Failure> {
+    if data.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for (n, d) in data.iter().enumerate() {
+        if n > 0 {
+            out.push(b'&');
+        }
+        match d {
+            Data::Ascii(s) => match s.strip_prefix('@') {
+                Some(name) => out.extend(read_at_file(name)?.into_iter().filter(|&b| b != b'\r' && b != b'\n')),
+                None => out.extend_from_slice(s.as_bytes()),
+            },
+            Data::Binary(s) => match s.strip_prefix('@') {
+                Some(name) => out.extend(read_at_file(name)?),
+                None => out.extend_from_slice(s.as_bytes()),
+            },
+            Data::Raw(s) => out.extend_from_slice(s.as_bytes()),
+            Data::UrlEncode(s) => out.extend(url_encode_arg(s)?.into_bytes()),
+        }
+    }
+    Ok(Some(out))
+}
+
+/// curl's `--data-urlencode` forms: `content`, `=content`, `name=content`,
+/// `@file`, `name@file`.
+fn url_encode_arg(s: &str) -> Result<String, Failure> {
+    let enc = |b: &[u8]| -> String { url::form_urlencoded::byte_serialize(b).collect() };
+    if let Some((name, content)) = s.split_once('=') {
+        return Ok(if name.is_empty() {
+            enc(content.as_bytes())
+        } else {
+            format!("{name}={}", enc(content.as_bytes()))
+        });
+    }
+    if let Some((name, file)) = s.split_once('@') {
+        let content = read_at_file(file)?;
+        return Ok(if name.is_empty() {
+            enc(&content)
+        } else {
+            format!("{name}={}", enc(&content))
+        });
+    }
+    Ok(enc(s.as_bytes()))
+}
+
+fn run(o: &Options) -> Result<u8, Failure> {
+    let mut url = o.url.clone().expect("checked in parse_args");
+    if !url.contains("://") {
+        url = format!("http://{url}"); // curl guesses http for a bare host
+    }
+
+    let mut body: Option<Body> = None;
+    let mut content_type: Option<&str> = None;
+    if o.get {
+        if let Some(q) = joined_data(&o.data)? {
+            let q = String::from_utf8_lossy(&q).into_owned();
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&q);
+        }
+    } else if !o.json.is_empty() {
+        let mut all = Vec::new();
+        for j in &o.json {
+            match j.strip_prefix('@') {
+                Some(name) => all.extend(read_at_file(name)?),
+                None => all.extend_from_slice(j.as_bytes()),
+            }
+        }
+        body = Some(all.into());
+        content_type = Some("application/json");
+    } else if let Some(b) = data_body(&o.data)? {
+        body = Some(b);
+        content_type = Some("application/x-www-form-urlencoded");
+    }
+
+    let method = match &o.method {
+        Some(m) => Method::from_bytes(m.as_bytes())
+            .map_err(|_| Failure::new(2, format!("invalid request method {m:?}")))?,
+        None if o.head => Method::HEAD,
+        None if body.is_some() => Method::POST,
+        None => Method::GET,
+    };
+
+    // curl waits up to 300 s to connect and has no read timeout by default.
+    let connect = Duration::from_secs_f64(o.connect_timeout.unwrap_or(300.0));
+    let client = Client::builder()
+        .timeout(Timeout::none().connect(connect))
+        .build()?;
+    let mut request = client.build_request(method, &url)?;
+    let headers = request.headers_mut();
+    if let Some(ct) = content_type {
+        headers.insert("content-type", HeaderValue::from_static(ct));
+    }
+    if !o.json.is_empty() {
+        headers.insert("accept", HeaderValue::from_static("application/json"));
+    }
+    for h in &o.headers {
+        apply_header(headers, h)?;
+    }
+    if let Some(b) = body {
+        *request.body_mut() = b;
+    }
+
+    if o.verbose {
+        print_request_head(&request);
+    }
+    let mut response = client.send(request)?;
+    if o.verbose {
+        print_head(&mut io::stderr(), &response, "< ");
+    }
+
+    if o.fail && response.status().as_u16() >= 400 {
+        return Err(Failure::new(
+            22,
+            format!("The requested URL returned error: {}", response.status().as_u16()),
+        ));
+    }
+
+    let mut out: Box<dyn Write> = match o.output.as_deref() {
+        Some("-") | None => Box::new(io::stdout().lock()),
+        Some(path) => Box::new(
+            File::create(path)
+                .map_err(|e| Failure::new(23, format!("failed to create the file {path}: {e}")))?,
+        ),
+    };
+    let write_err = |e: io::Error| Failure::new(23, format!("failure writing output to destination: {e}"));
+    if o.include || o.head {
+        let mut head = Vec::new();
+        print_head(&mut head, &response, "");
+        out.write_all(&head).map_err(write_err)?;
+    }
+    if o.head {
+        out.flush().map_err(write_err)?;
+        return Ok(0);
+    }
+    let to_terminal = o.output.is_none() && io::stdout().is_terminal();
+    let progress = (o.output.as_deref().is_some_and(|p| p != "-") && !o.silent && io::stderr().is_terminal())
+        .then(|| progress_bar(&response));
+    copy_body(&mut response, &mut out, to_terminal, progress.as_ref())?;
+    out.flush().map_err(write_err)?;
+    if let Some(p) = progress {
+        p.finish();
+    }
+    Ok(0)
+}
+
+/// `K: V` sets K, `K:` removes K, `K;` sends K with an empty value (curl).
+fn apply_header(headers: &mut ferrohttp::HeaderMap, h: &str) -> Result<(), Failure> {
+    let bad = || Failure::new(43, format!("invalid header {h:?}"));
+    if let Some(name) = h.strip_suffix(';').filter(|n| !n.contains(':')) {
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad())?;
+        headers.insert(name, HeaderValue::from_static(""));
+        return Ok(());
+    }
+    let (name, value) = h.split_once(':').ok_or_else(bad)?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad())?;
+    let value = value.trim();
+    if value.is_empty() {
+        headers.remove(&name);
+    } else {
+        headers.insert(name, HeaderValue::from_str(value).map_err(|_| bad())?);
+    }
+    Ok(())
+}
+
+fn progress_bar(response: &Response) -> indicatif::ProgressBar {
+    let bar = match response.content_length() {
+        Some(len) => indicatif::ProgressBar::new(len),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bytes:>10}/{total_bytes:10} {wide_bar} {bytes_per_sec:>12} {eta:>4}",
+        )
+        .expect("valid template"),
+    );
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar
+}
+
+fn copy_body(
+    response: &mut Response,
+    out: &mut dyn Write,
+    to_terminal: bool,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<(), Failure> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut first = true;
+    loop {
+        let n = match response.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) => return Err(ferrohttp::Error::from(e).into()),
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        if first && to_terminal && buf[..n].contains(&0) {
+            return Err(Failure::new(
+                23,
+                "binary output can mess up your terminal: use \"--output -\" to tell fetch to output it to your terminal anyway, or consider \"--output <FILE>\" to save to a file",
+            ));
+        }
+        first = false;
+        out.write_all(&buf[..n])
+            .map_err(|e| Failure::new(23, format!("failure writing output to destination: {e}")))?;
+        if let Some(p) = progress {
+            p.set_position(response.num_bytes_downloaded());
+        }
+    }
+}
+
+fn print_request_head(request: &ferrohttp::Request) {
+    let url = request.url();
+    let mut target = url.path().to_string();
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let mut lines = vec![format!("{} {target} HTTP/1.1", request.method())];
+    if !request.headers().contains_key("host") {
+        let host = url.host_str().unwrap_or("");
+        lines.push(match url.port() {
+            Some(p) => format!("Host: {host}:{p}"),
+            None => format!("Host: {host}"),
+        });
+    }
+    for (k, v) in request.headers() {
+        lines.push(format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())));
+    }
+    match request.body().len() {
+        Some(0) if matches!(*request.method(), Method::GET | Method::HEAD) => {}
+        Some(n) => lines.push(format!("content-length: {n}")),
+        None => lines.push("transfer-encoding: chunked".into()),
+    }
+    let stderr = &mut io::stderr();
+    for l in lines {
+        let _ = writeln!(stderr, "> {l}");
+    }
+    let _ = writeln!(stderr, ">");
+}
+
+fn print_head(out: &mut dyn Write, response: &Response, prefix: &str) {
+    let status = response.status();
+    let version = match response.version() {
+        ferrohttp::Version::HTTP_10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    };
+    let reason = response.reason().or(status.canonical_reason()).unwrap_or("");
+    let _ = write!(out, "{prefix}{version} {} {reason}\r\n", status.as_u16());
+    for (k, v) in response.headers() {
+        let _ = write!(out, "{prefix}{k}: {}\r\n", String::from_utf8_lossy(v.as_bytes()));
+    }
+    let _ = write!(out, "{prefix}\r\n");
+}

@@ -10,6 +10,7 @@ use maybe_async::must_be_sync as maybe;
 
 mod rt;
 
+#[allow(clippy::duplicate_mod, reason = "the engine is compiled twice on purpose: see DESIGN.md")]
 #[path = "engine/mod.rs"]
 mod engine;
 
@@ -35,7 +36,7 @@ impl Response {
         match body.map(|b| b.into_unread_body()) {
             Some(Ok((body, decoded))) => (h, url, body, decoded),
             Some(Err(rest)) => {
-                let reader = Response::new(h, url.clone(), Duration::ZERO, rest);
+                let reader = Response::new(h, url.clone(), Duration::ZERO, *rest);
                 (head, url, Body::new(reader), true)
             }
             None => (h, url, Body::empty(), true),

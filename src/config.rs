@@ -16,11 +16,10 @@ pub const DEFAULT_MAX_HEAD_SIZE: usize = 64 * 1024;
 /// The default limit on the number of headers in a response head.
 pub const DEFAULT_MAX_HEADERS: usize = 100;
 
-/// Timeouts for the phases of a request: connect, read, write, pool, and an
-/// optional total deadline.
+/// Timeouts for the phases of a request: connect, read, write and pool.
 ///
 /// Each phase is an `Option<Duration>`: `None` waits forever. The default is
-/// 5 seconds for connect, read, write and pool (as httpx) and no total deadline.
+/// 5 seconds for each (as httpx).
 /// The read and write timeouts bound each socket operation, not the whole body.
 ///
 /// # Examples
@@ -47,7 +46,6 @@ pub struct Timeout {
     read: Option<Duration>,
     write: Option<Duration>,
     pool: Option<Duration>,
-    total: Option<Duration>,
 }
 
 impl Default for Timeout {
@@ -69,7 +67,7 @@ impl From<Option<Duration>> for Timeout {
 }
 
 impl Timeout {
-    /// The same timeout for connect, read, write and pool; no total deadline.
+    /// The same timeout for connect, read, write and pool.
     pub fn new(all: impl Into<Option<Duration>>) -> Timeout {
         let all = all.into();
         Timeout {
@@ -77,7 +75,6 @@ impl Timeout {
             read: all,
             write: all,
             pool: all,
-            total: None,
         }
     }
 
@@ -119,14 +116,6 @@ impl Timeout {
         self
     }
 
-    /// Sets a deadline for the whole request: connect, send, and receiving the
-    /// head and the body. Default: none.
-    #[must_use]
-    pub fn total(mut self, d: impl Into<Option<Duration>>) -> Timeout {
-        self.total = d.into();
-        self
-    }
-
     /// The connect timeout.
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect
@@ -145,11 +134,6 @@ impl Timeout {
     /// The pool timeout.
     pub fn pool_timeout(&self) -> Option<Duration> {
         self.pool
-    }
-
-    /// The total deadline.
-    pub fn total_timeout(&self) -> Option<Duration> {
-        self.total
     }
 }
 

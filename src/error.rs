@@ -32,8 +32,6 @@ pub enum ErrorKind {
     WriteTimeout,
     /// Waiting for a free connection took longer than the pool timeout.
     PoolTimeout,
-    /// The whole request took longer than its total deadline.
-    TotalTimeout,
     /// The connection could not be established (refused, unreachable, DNS).
     Connect,
     /// Reading from an established connection failed.
@@ -58,10 +56,6 @@ pub enum ErrorKind {
     StreamConsumed,
     /// Reading the request body supplied by the caller failed.
     RequestBody,
-    /// The client was configured with an invalid value.
-    Builder,
-    /// The client was closed.
-    Closed,
 }
 
 impl ErrorKind {
@@ -73,7 +67,6 @@ impl ErrorKind {
                 | ErrorKind::ReadTimeout
                 | ErrorKind::WriteTimeout
                 | ErrorKind::PoolTimeout
-                | ErrorKind::TotalTimeout
         )
     }
 }
@@ -141,7 +134,7 @@ impl Error {
         self.0.kind
     }
 
-    /// Whether this is a connect, read, write, pool or total timeout.
+    /// Whether this is a connect, read, write or pool timeout.
     pub fn is_timeout(&self) -> bool {
         self.0.kind.is_timeout()
     }

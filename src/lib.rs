@@ -13,6 +13,7 @@
 //!
 //! ```no_run
 //! let body = ferrohttp::get("http://127.0.0.1:8080/get").send()?.text()?;
+//! println!("{body}");
 //! # Ok::<(), ferrohttp::Error>(())
 //! ```
 //!
@@ -48,11 +49,15 @@
 //!
 //! ```no_run
 //! # #[cfg(feature = "async")]
-//! # async fn run() -> ferrohttp::Result<()> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> ferrohttp::Result<()> {
 //! let client = ferrohttp::AsyncClient::new();
 //! let text = client.get("http://127.0.0.1:8080/get").send().await?.text().await?;
+//! println!("{text}");
 //! # Ok(())
 //! # }
+//! # #[cfg(not(feature = "async"))]
+//! # fn main() {}
 //! ```
 //!
 //! # Features
@@ -101,6 +106,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
+// Library code states its invariants with `expect`; tests may unwrap.
+#![warn(clippy::unwrap_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod blocking;

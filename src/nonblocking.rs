@@ -13,6 +13,7 @@ use maybe_async::must_be_async as maybe;
 
 mod rt;
 
+#[allow(clippy::duplicate_mod, reason = "the engine is compiled twice on purpose: see DESIGN.md")]
 #[path = "engine/mod.rs"]
 mod engine;
 

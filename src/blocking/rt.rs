@@ -131,4 +131,6 @@ pub(crate) fn read_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
 /// No state is needed to read a response body synchronously; the async shim
 /// keeps its in-flight read here.
 #[derive(Debug, Default)]
-pub(crate) struct PendingRead;
+pub(crate) struct PendingRead {
+    _private: (),
+}

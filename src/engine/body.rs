@@ -266,16 +266,17 @@ impl ResponseBody {
     /// Gives back a caller-given body that has not been read from, for a
     /// response handed from one client type to the other.
     #[allow(dead_code, reason = "used by the blocking copy only")]
-    pub(crate) fn into_unread_body(self) -> std::result::Result<(Body, bool), ResponseBody> {
+    pub(crate) fn into_unread_body(self: Box<Self>) -> std::result::Result<(Body, bool), Box<ResponseBody>> {
         if self.downloaded > 0 || self.finished {
             return Err(self);
         }
         let decoded = self.decoder.is_none();
-        match self.source {
+        let this = *self;
+        match this.source {
             Source::Empty => Ok((Body::empty(), decoded)),
             Source::Bytes(b) => Ok((b.into(), decoded)),
             Source::User(b) => Ok((b, decoded)),
-            source @ Source::Conn(_) => Err(ResponseBody { source, ..self }),
+            source @ Source::Conn(_) => Err(Box::new(ResponseBody { source, ..this })),
         }
     }
 

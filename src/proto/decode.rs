@@ -53,9 +53,9 @@ impl Decoder {
             "gzip" | "x-gzip" => Some(Decoder::Gzip(GzipDecoder::new())),
             "deflate" => Some(Decoder::Deflate(DeflateDecoder::new())),
             #[cfg(feature = "brotli")]
-            "br" => Some(Decoder::Brotli(Box::new(BrotliDecoder::new()))),
+            "br" => Some(Decoder::Brotli(Box::default())),
             #[cfg(feature = "zstd")]
-            "zstd" => Some(Decoder::Zstd(Box::new(ZstdDecoder::new()))),
+            "zstd" => Some(Decoder::Zstd(Box::default())),
             _ => None,
         }
     }

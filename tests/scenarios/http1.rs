@@ -468,7 +468,7 @@ scenario! {
 
 scenario! {
     async fn build_request_then_send() {
-        let server = Server::http(|req| Reply::ok(req.header("x-edited").unwrap_or("none").to_string()));
+        let server = Server::http(|req| Reply::ok(req.header("x-edited").unwrap_or("none")));
         let client = Client::builder().base_url(server.url("/")).build().unwrap();
         let mut req = client.build_request(ferrohttp::Method::GET, "thing").unwrap();
         req.headers_mut().insert("x-edited", "yes".parse().unwrap());

@@ -1,0 +1,198 @@
+//! The `fetch` example, run as a program against the in-process server:
+//! where curl has a flag, `fetch` must behave as curl does.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use support::{Reply, Server};
+
+/// `target/<profile>/examples/fetch`, which a whole `cargo test` builds;
+/// built here when only this test target was asked for.
+fn fetch_bin() -> PathBuf {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("examples").join(format!("fetch{}", std::env::consts::EXE_SUFFIX));
+    BUILD.call_once(|| {
+        if !bin.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "--example", "fetch"])
+                .status()
+                .unwrap();
+            assert!(status.success(), "building the fetch example failed");
+        }
+    });
+    assert!(bin.exists(), "{} was not built", bin.display());
+    bin
+}
+
+fn fetch(args: &[&str]) -> Output {
+    Command::new(fetch_bin()).args(args).output().unwrap()
+}
+
+fn echo_server() -> Server {
+    Server::http(|req| {
+        let body = format!(
+            "{} {} ct={} accept={} len={} body={}",
+            req.method,
+            req.target,
+            req.header("content-type").unwrap_or("-"),
+            req.header("accept").unwrap_or("-"),
+            req.header("content-length").unwrap_or("-"),
+            String::from_utf8_lossy(&req.body)
+        );
+        Reply::ok(body)
+    })
+}
+
+#[test]
+fn prints_the_body() {
+    let server = echo_server();
+    let out = fetch(&[&server.url("/x?y=1")]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "GET /x?y=1 ct=- accept=*/* len=- body=");
+}
+
+#[test]
+fn data_implies_post_and_form_content_type() {
+    let server = echo_server();
+    let out = fetch(&["-d", "a=1", "-d", "b=2", &server.url("/p")]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "POST /p ct=application/x-www-form-urlencoded accept=*/* len=7 body=a=1&b=2"
+    );
+}
+
+#[test]
+fn data_urlencode_and_get() {
+    let server = echo_server();
+    let out = fetch(&["--data-urlencode", "q=a b&c", &server.url("/p")]);
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("body=q=a+b%26c"));
+    let out = fetch(&["-G", "-d", "k=v", &server.url("/g")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "GET /g?k=v ct=- accept=*/* len=- body=");
+}
+
+#[test]
+fn data_from_file_strips_newlines_but_binary_keeps_them() {
+    let server = echo_server();
+    let dir = std::env::temp_dir().join(format!("fetch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("data.txt");
+    std::fs::write(&file, "a=1\nb=2\r\n").unwrap();
+    let at = format!("@{}", file.display());
+    let out = fetch(&["-d", &at, &server.url("/")]);
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("len=6 body=a=1b=2"));
+    let out = fetch(&["--data-binary", &at, &server.url("/")]);
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("len=9 body=a=1\nb=2\r\n"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn json_sets_content_type_and_accept() {
+    let server = echo_server();
+    let out = fetch(&["--json", r#"{"k":1}"#, &server.url("/j")]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        r#"POST /j ct=application/json accept=application/json len=7 body={"k":1}"#
+    );
+}
+
+#[test]
+fn method_and_headers() {
+    let server = echo_server();
+    let out = fetch(&["-XPUT", "-H", "Content-Type: text/plain", "-H", "Accept:", "-d", "x", &server.url("/m")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "PUT /m ct=text/plain accept=- len=1 body=x");
+    let reqs = server.requests();
+    assert!(reqs[0].header("accept").is_none(), "-H 'Accept:' removes the header");
+}
+
+#[test]
+fn head_prints_the_head_only() {
+    let server = Server::http(|_| Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\n"));
+    let out = fetch(&["-I", &server.url("/")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("x-a: b\r\n"));
+    assert!(text.ends_with("\r\n\r\n"));
+    assert_eq!(server.requests()[0].method, "HEAD");
+}
+
+#[test]
+fn include_prints_head_then_body() {
+    let server = Server::http(|_| Reply::ok("body!"));
+    let out = fetch(&["-i", &server.url("/")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
+    assert!(text.ends_with("\r\n\r\nbody!"), "{text}");
+}
+
+#[test]
+fn http_errors_exit_zero_unless_fail() {
+    let server = Server::http(|_| Reply::raw("HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope"));
+    let out = fetch(&[&server.url("/")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "nope");
+    let out = fetch(&["-f", &server.url("/")]);
+    assert_eq!(out.status.code(), Some(22));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error: 404"));
+    let out = fetch(&["-sf", &server.url("/")]);
+    assert_eq!(out.status.code(), Some(22));
+    assert!(out.stderr.is_empty(), "-s hides the message");
+}
+
+#[test]
+fn gzip_is_decoded_without_compressed_flag() {
+    let body = support::gzip(b"decoded text");
+    let server = Server::http(move |_| Reply::Raw(support::response_with("200 OK", &["Content-Encoding: gzip"], &body)));
+    let out = fetch(&[&server.url("/")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "decoded text");
+}
+
+#[test]
+fn output_to_file() {
+    let server = Server::http(|_| Reply::ok(vec![b'q'; 100_000]));
+    let path = std::env::temp_dir().join(format!("fetch-out-{}", std::process::id()));
+    let out = fetch(&["-s", "-o", path.to_str().unwrap(), &server.url("/")]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read(&path).unwrap().len(), 100_000);
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn verbose_prints_both_heads_to_stderr() {
+    let server = Server::http(|_| Reply::ok("v"));
+    let out = fetch(&["-v", &server.url("/v")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("> GET /v HTTP/1.1"), "{err}");
+    assert!(err.contains(&format!("> Host: {}", server.addr())), "{err}");
+    assert!(err.contains("< HTTP/1.1 200 OK"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "v");
+}
+
+#[test]
+fn curl_exit_codes_for_failures() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = fetch(&[&format!("http://127.0.0.1:{port}/")]);
+    assert_eq!(out.status.code(), Some(7), "connection refused");
+    let line = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(line.lines().count(), 1, "one-line error: {line}");
+    let out = fetch(&["http://[::1"]);
+    assert_eq!(out.status.code(), Some(3), "malformed URL");
+    let out = fetch(&["--bogus", "http://127.0.0.1/"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = fetch(&["-L", "http://127.0.0.1/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
+}
+
+#[test]
+fn bare_host_defaults_to_http() {
+    let server = echo_server();
+    let out = fetch(&[&format!("{}/bare", server.addr())]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("GET /bare "));
+}
