@@ -47,10 +47,35 @@ Usage: fetch [options...] <url>
 
 /// Flags that curl has and ferrohttp will grow in later releases.
 const NOT_YET: &[&str] = &[
-    "-L", "--location", "--max-redirs", "-m", "--max-time", "-u", "--user", "--digest", "-x",
-    "--proxy", "--cacert", "-k", "--insecure", "--cert", "--key", "--pass", "-F", "--form",
-    "-b", "--cookie", "-c", "--cookie-jar", "--unix-socket", "--http2", "--http2-prior-knowledge",
-    "--retry", "--interface", "--netrc", "-n",
+    "-L",
+    "--location",
+    "--max-redirs",
+    "-m",
+    "--max-time",
+    "-u",
+    "--user",
+    "--digest",
+    "-x",
+    "--proxy",
+    "--cacert",
+    "-k",
+    "--insecure",
+    "--cert",
+    "--key",
+    "--pass",
+    "-F",
+    "--form",
+    "-b",
+    "--cookie",
+    "-c",
+    "--cookie-jar",
+    "--unix-socket",
+    "--http2",
+    "--http2-prior-knowledge",
+    "--retry",
+    "--interface",
+    "--netrc",
+    "-n",
 ];
 
 /// One piece of request data, in the order given.
@@ -215,7 +240,12 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
                     .parse()
                     .ok()
                     .filter(|s: &f64| s.is_finite() && *s >= 0.0)
-                    .ok_or_else(|| Failure::new(2, format!("option {a}: expected a proper numerical parameter")))?;
+                    .ok_or_else(|| {
+                        Failure::new(
+                            2,
+                            format!("option {a}: expected a proper numerical parameter"),
+                        )
+                    })?;
                 o.connect_timeout = Some(secs);
             }
             "--compressed" => {}
@@ -286,7 +316,11 @@ fn joined_data(data: &[Data]) -> Result<Option<Vec<u8>>, Failure> {
         }
         match d {
             Data::Ascii(s) => match s.strip_prefix('@') {
-                Some(name) => out.extend(read_at_file(name)?.into_iter().filter(|&b| b != b'\r' && b != b'\n')),
+                Some(name) => out.extend(
+                    read_at_file(name)?
+                        .into_iter()
+                        .filter(|&b| b != b'\r' && b != b'\n'),
+                ),
                 None => out.extend_from_slice(s.as_bytes()),
             },
             Data::Binary(s) => match s.strip_prefix('@') {
@@ -390,7 +424,10 @@ fn run(o: &Options) -> Result<u8, Failure> {
     if o.fail && response.status().as_u16() >= 400 {
         return Err(Failure::new(
             22,
-            format!("The requested URL returned error: {}", response.status().as_u16()),
+            format!(
+                "The requested URL returned error: {}",
+                response.status().as_u16()
+            ),
         ));
     }
 
@@ -401,7 +438,8 @@ fn run(o: &Options) -> Result<u8, Failure> {
                 .map_err(|e| Failure::new(23, format!("failed to create the file {path}: {e}")))?,
         ),
     };
-    let write_err = |e: io::Error| Failure::new(23, format!("failure writing output to destination: {e}"));
+    let write_err =
+        |e: io::Error| Failure::new(23, format!("failure writing output to destination: {e}"));
     if o.include || o.head {
         let mut head = Vec::new();
         print_head(&mut head, &response, "");
@@ -412,8 +450,9 @@ fn run(o: &Options) -> Result<u8, Failure> {
         return Ok(0);
     }
     let to_terminal = o.output.is_none() && io::stdout().is_terminal();
-    let progress = (o.output.as_deref().is_some_and(|p| p != "-") && !o.silent && io::stderr().is_terminal())
-        .then(|| progress_bar(&response));
+    let progress =
+        (o.output.as_deref().is_some_and(|p| p != "-") && !o.silent && io::stderr().is_terminal())
+            .then(|| progress_bar(&response));
     copy_body(&mut response, &mut out, to_terminal, progress.as_ref())?;
     out.flush().map_err(write_err)?;
     if let Some(p) = progress {
@@ -523,10 +562,17 @@ fn print_head(out: &mut dyn Write, response: &Response, prefix: &str) {
         ferrohttp::Version::HTTP_10 => "HTTP/1.0",
         _ => "HTTP/1.1",
     };
-    let reason = response.reason().or(status.canonical_reason()).unwrap_or("");
+    let reason = response
+        .reason()
+        .or(status.canonical_reason())
+        .unwrap_or("");
     let _ = write!(out, "{prefix}{version} {} {reason}\r\n", status.as_u16());
     for (k, v) in response.headers() {
-        let _ = write!(out, "{prefix}{k}: {}\r\n", String::from_utf8_lossy(v.as_bytes()));
+        let _ = write!(
+            out,
+            "{prefix}{k}: {}\r\n",
+            String::from_utf8_lossy(v.as_bytes())
+        );
     }
     let _ = write!(out, "{prefix}\r\n");
 }

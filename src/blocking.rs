@@ -10,7 +10,10 @@ use maybe_async::must_be_sync as maybe;
 
 mod rt;
 
-#[allow(clippy::duplicate_mod, reason = "the engine is compiled twice on purpose: see DESIGN.md")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "the engine is compiled twice on purpose: see DESIGN.md"
+)]
 #[path = "engine/mod.rs"]
 mod engine;
 

@@ -13,7 +13,10 @@ use maybe_async::must_be_async as maybe;
 
 mod rt;
 
-#[allow(clippy::duplicate_mod, reason = "the engine is compiled twice on purpose: see DESIGN.md")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "the engine is compiled twice on purpose: see DESIGN.md"
+)]
 #[path = "engine/mod.rs"]
 mod engine;
 

@@ -14,7 +14,9 @@ fn fetch_bin() -> PathBuf {
     static BUILD: std::sync::Once = std::sync::Once::new();
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join("examples").join(format!("fetch{}", std::env::consts::EXE_SUFFIX));
+    let bin = dir
+        .join("examples")
+        .join(format!("fetch{}", std::env::consts::EXE_SUFFIX));
     BUILD.call_once(|| {
         if !bin.exists() {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -53,7 +55,10 @@ fn prints_the_body() {
     let server = echo_server();
     let out = fetch(&[&server.url("/x?y=1")]);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "GET /x?y=1 ct=- accept=*/* len=- body=");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "GET /x?y=1 ct=- accept=*/* len=- body="
+    );
 }
 
 #[test]
@@ -72,7 +77,10 @@ fn data_urlencode_and_get() {
     let out = fetch(&["--data-urlencode", "q=a b&c", &server.url("/p")]);
     assert!(String::from_utf8_lossy(&out.stdout).ends_with("body=q=a+b%26c"));
     let out = fetch(&["-G", "-d", "k=v", &server.url("/g")]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "GET /g?k=v ct=- accept=*/* len=- body=");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "GET /g?k=v ct=- accept=*/* len=- body="
+    );
 }
 
 #[test]
@@ -103,15 +111,31 @@ fn json_sets_content_type_and_accept() {
 #[test]
 fn method_and_headers() {
     let server = echo_server();
-    let out = fetch(&["-XPUT", "-H", "Content-Type: text/plain", "-H", "Accept:", "-d", "x", &server.url("/m")]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "PUT /m ct=text/plain accept=- len=1 body=x");
+    let out = fetch(&[
+        "-XPUT",
+        "-H",
+        "Content-Type: text/plain",
+        "-H",
+        "Accept:",
+        "-d",
+        "x",
+        &server.url("/m"),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "PUT /m ct=text/plain accept=- len=1 body=x"
+    );
     let reqs = server.requests();
-    assert!(reqs[0].header("accept").is_none(), "-H 'Accept:' removes the header");
+    assert!(
+        reqs[0].header("accept").is_none(),
+        "-H 'Accept:' removes the header"
+    );
 }
 
 #[test]
 fn head_prints_the_head_only() {
-    let server = Server::http(|_| Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\n"));
+    let server =
+        Server::http(|_| Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\n"));
     let out = fetch(&["-I", &server.url("/")]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
@@ -131,7 +155,8 @@ fn include_prints_head_then_body() {
 
 #[test]
 fn http_errors_exit_zero_unless_fail() {
-    let server = Server::http(|_| Reply::raw("HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope"));
+    let server =
+        Server::http(|_| Reply::raw("HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope"));
     let out = fetch(&[&server.url("/")]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "nope");
@@ -147,7 +172,13 @@ fn http_errors_exit_zero_unless_fail() {
 #[test]
 fn gzip_is_decoded_without_compressed_flag() {
     let body = support::gzip(b"decoded text");
-    let server = Server::http(move |_| Reply::Raw(support::response_with("200 OK", &["Content-Encoding: gzip"], &body)));
+    let server = Server::http(move |_| {
+        Reply::Raw(support::response_with(
+            "200 OK",
+            &["Content-Encoding: gzip"],
+            &body,
+        ))
+    });
     let out = fetch(&[&server.url("/")]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "decoded text");
 }
@@ -176,7 +207,11 @@ fn verbose_prints_both_heads_to_stderr() {
 
 #[test]
 fn curl_exit_codes_for_failures() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let out = fetch(&[&format!("http://127.0.0.1:{port}/")]);
     assert_eq!(out.status.code(), Some(7), "connection refused");
     let line = String::from_utf8_lossy(&out.stderr);

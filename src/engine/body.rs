@@ -266,7 +266,9 @@ impl ResponseBody {
     /// Gives back a caller-given body that has not been read from, for a
     /// response handed from one client type to the other.
     #[allow(dead_code, reason = "used by the blocking copy only")]
-    pub(crate) fn into_unread_body(self: Box<Self>) -> std::result::Result<(Body, bool), Box<ResponseBody>> {
+    pub(crate) fn into_unread_body(
+        self: Box<Self>,
+    ) -> std::result::Result<(Body, bool), Box<ResponseBody>> {
         if self.downloaded > 0 || self.finished {
             return Err(self);
         }
