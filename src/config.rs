@@ -16,10 +16,11 @@ pub const DEFAULT_MAX_HEAD_SIZE: usize = 64 * 1024;
 /// The default limit on the number of headers in a response head.
 pub const DEFAULT_MAX_HEADERS: usize = 100;
 
-/// Timeouts for the phases of a request: connect, read, write and pool.
+/// Timeouts for the phases of a request: connect, read, write, pool, and an
+/// optional total deadline.
 ///
 /// Each phase is an `Option<Duration>`: `None` waits forever. The default is
-/// 5 seconds for each (as httpx).
+/// 5 seconds for connect, read, write and pool (as httpx), and no total deadline.
 /// The read and write timeouts bound each socket operation, not the whole body.
 ///
 /// # Examples
@@ -46,6 +47,7 @@ pub struct Timeout {
     read: Option<Duration>,
     write: Option<Duration>,
     pool: Option<Duration>,
+    total: Option<Duration>,
 }
 
 impl Default for Timeout {
@@ -67,7 +69,7 @@ impl From<Option<Duration>> for Timeout {
 }
 
 impl Timeout {
-    /// The same timeout for connect, read, write and pool.
+    /// The same timeout for connect, read, write and pool; no total deadline.
     pub fn new(all: impl Into<Option<Duration>>) -> Timeout {
         let all = all.into();
         Timeout {
@@ -75,6 +77,7 @@ impl Timeout {
             read: all,
             write: all,
             pool: all,
+            total: None,
         }
     }
 
@@ -116,6 +119,15 @@ impl Timeout {
         self
     }
 
+    /// Sets a deadline for the whole request, beyond httpx: waiting for a
+    /// connection, connecting, sending, and receiving the head and the body
+    /// (curl's `--max-time`). Default: none.
+    #[must_use]
+    pub fn total(mut self, d: impl Into<Option<Duration>>) -> Timeout {
+        self.total = d.into();
+        self
+    }
+
     /// The connect timeout.
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect
@@ -134,6 +146,11 @@ impl Timeout {
     /// The pool timeout.
     pub fn pool_timeout(&self) -> Option<Duration> {
         self.pool
+    }
+
+    /// The total deadline.
+    pub fn total_timeout(&self) -> Option<Duration> {
+        self.total
     }
 }
 
@@ -223,4 +240,18 @@ impl Default for H1Limits {
             max_headers: DEFAULT_MAX_HEADERS,
         }
     }
+}
+
+/// A snapshot of a connection pool, from `Client::pool_status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStatus {
+    /// Open connections: in use, idle, or being connected.
+    pub open: usize,
+    /// Idle keep-alive connections.
+    pub idle: usize,
+    /// Idle connections per origin (`scheme://host:port`), sorted.
+    pub idle_per_origin: Vec<(String, usize)>,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
 }

@@ -32,6 +32,8 @@ pub enum ErrorKind {
     WriteTimeout,
     /// Waiting for a free connection took longer than the pool timeout.
     PoolTimeout,
+    /// The whole request took longer than its total deadline (`Timeout::total`).
+    TotalTimeout,
     /// The connection could not be established (refused, unreachable, DNS).
     Connect,
     /// Reading from an established connection failed.
@@ -56,6 +58,8 @@ pub enum ErrorKind {
     StreamConsumed,
     /// Reading the request body supplied by the caller failed.
     RequestBody,
+    /// The client was closed with `close()`.
+    Closed,
 }
 
 impl ErrorKind {
@@ -67,6 +71,7 @@ impl ErrorKind {
                 | ErrorKind::ReadTimeout
                 | ErrorKind::WriteTimeout
                 | ErrorKind::PoolTimeout
+                | ErrorKind::TotalTimeout
         )
     }
 }
@@ -134,7 +139,7 @@ impl Error {
         self.0.kind
     }
 
-    /// Whether this is a connect, read, write or pool timeout.
+    /// Whether this is a connect, read, write, pool or total timeout.
     pub fn is_timeout(&self) -> bool {
         self.0.kind.is_timeout()
     }

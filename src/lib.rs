@@ -114,6 +114,7 @@ mod blocking;
 mod body;
 mod config;
 mod error;
+mod happy;
 mod mock;
 #[cfg(feature = "async")]
 mod nonblocking;
@@ -124,8 +125,8 @@ mod urls;
 pub use blocking::{Client, ClientBuilder, HttpTransport, RequestBuilder, Response, Transport};
 pub use body::Body;
 pub use config::{
-    Limits, Timeout, DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADERS,
-    DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_KEEPALIVE_CONNECTIONS, DEFAULT_TIMEOUT,
+    Limits, PoolStatus, Timeout, DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADERS, DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_KEEPALIVE_CONNECTIONS, DEFAULT_TIMEOUT,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use mock::MockTransport;

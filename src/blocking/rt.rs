@@ -3,17 +3,27 @@
 //! (`nonblocking/rt.rs`) has the same names as `async fn`s.
 
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::body::{Body, Inner};
+use crate::happy::CONNECTION_ATTEMPT_DELAY;
 
-/// A connected byte stream (TCP now; TLS joins it in its own issue).
+#[derive(Debug)]
+enum Io {
+    Tcp(TcpStream),
+    #[cfg(unix)]
+    Unix(std::os::unix::net::UnixStream),
+}
+
+/// A connected byte stream: TCP, or a Unix domain socket.
 #[derive(Debug)]
 pub(crate) struct Stream {
-    tcp: TcpStream,
+    io: Io,
     // The timeouts last set on the socket, so a keep-alive request with the
     // same settings costs no setsockopt calls.
     read_timeout: Option<Option<Duration>>,
@@ -36,9 +46,21 @@ fn timed_out(e: io::Error) -> io::Error {
 }
 
 impl Stream {
+    fn new(io: Io) -> Stream {
+        Stream {
+            io,
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
     fn set_read_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {
         if self.read_timeout != Some(t) {
-            self.tcp.set_read_timeout(socket_timeout(t))?;
+            match &self.io {
+                Io::Tcp(s) => s.set_read_timeout(socket_timeout(t))?,
+                #[cfg(unix)]
+                Io::Unix(s) => s.set_read_timeout(socket_timeout(t))?,
+            }
             self.read_timeout = Some(t);
         }
         Ok(())
@@ -46,7 +68,11 @@ impl Stream {
 
     fn set_write_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {
         if self.write_timeout != Some(t) {
-            self.tcp.set_write_timeout(socket_timeout(t))?;
+            match &self.io {
+                Io::Tcp(s) => s.set_write_timeout(socket_timeout(t))?,
+                #[cfg(unix)]
+                Io::Unix(s) => s.set_write_timeout(socket_timeout(t))?,
+            }
             self.write_timeout = Some(t);
         }
         Ok(())
@@ -56,7 +82,12 @@ impl Stream {
     pub(crate) fn read(&mut self, buf: &mut [u8], timeout: Option<Duration>) -> io::Result<usize> {
         self.set_read_timeout(timeout)?;
         loop {
-            match self.tcp.read(buf) {
+            let r = match &mut self.io {
+                Io::Tcp(s) => s.read(buf),
+                #[cfg(unix)]
+                Io::Unix(s) => s.read(buf),
+            };
+            match r {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 r => return r.map_err(timed_out),
             }
@@ -64,18 +95,28 @@ impl Stream {
     }
 
     /// Writes all of `bufs`, in as few syscalls as the socket allows; each
-    /// wait for the socket is bounded by `timeout`.
+    /// wait for the socket is bounded by `timeout`. `written` counts the bytes
+    /// the socket accepted, also when it fails part way.
     pub(crate) fn write_all_vectored(
         &mut self,
         mut bufs: &mut [IoSlice<'_>],
         timeout: Option<Duration>,
+        written: &mut u64,
     ) -> io::Result<()> {
         self.set_write_timeout(timeout)?;
         IoSlice::advance_slices(&mut bufs, 0);
         while !bufs.is_empty() {
-            match self.tcp.write_vectored(bufs) {
+            let r = match &mut self.io {
+                Io::Tcp(s) => s.write_vectored(bufs),
+                #[cfg(unix)]
+                Io::Unix(s) => s.write_vectored(bufs),
+            };
+            match r {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+                Ok(n) => {
+                    *written += n as u64;
+                    IoSlice::advance_slices(&mut bufs, n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(timed_out(e)),
             }
@@ -91,22 +132,92 @@ pub(crate) fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     Ok((host, port).to_socket_addrs()?.collect())
 }
 
-/// Opens a TCP connection to `addr` within `timeout`, with TCP_NODELAY.
-pub(crate) fn connect(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<Stream> {
+fn connect_one(
+    addr: SocketAddr,
+    timeout: Option<Duration>,
+    local: Option<IpAddr>,
+) -> io::Result<Stream> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if let Some(ip) = local {
+        socket.bind(&SockAddr::from(SocketAddr::new(ip, 0)))?;
+    }
     let sa = SockAddr::from(addr);
     match timeout {
-        Some(t) => socket
-            .connect_timeout(&sa, t.max(Duration::from_micros(1)))
-            .map_err(timed_out)?,
+        Some(t) if t.is_zero() => return Err(io::ErrorKind::TimedOut.into()),
+        Some(t) => socket.connect_timeout(&sa, t).map_err(timed_out)?,
         None => socket.connect(&sa)?,
     }
     socket.set_tcp_nodelay(true)?;
-    Ok(Stream {
-        tcp: socket.into(),
-        read_timeout: None,
-        write_timeout: None,
-    })
+    Ok(Stream::new(Io::Tcp(socket.into())))
+}
+
+/// Connects to the first of `addrs` that answers, racing them as RFC 8305
+/// says: the next attempt starts 250 ms after the previous one (or as soon
+/// as it fails) while earlier ones stay pending; `timeout` bounds the whole.
+/// TCP_NODELAY is set; `local` binds the source address first.
+pub(crate) fn connect_tcp(
+    addrs: &[SocketAddr],
+    timeout: Option<Duration>,
+    local: Option<IpAddr>,
+) -> io::Result<Stream> {
+    if let [addr] = addrs {
+        return connect_one(*addr, timeout, local);
+    }
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let remaining = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    let (tx, rx) = mpsc::channel();
+    let mut next = 0;
+    let mut pending = 0;
+    let mut last_err = None;
+    loop {
+        if next < addrs.len() && remaining() != Some(Duration::ZERO) {
+            let (addr, tx, t) = (addrs[next], tx.clone(), remaining());
+            // A losing attempt finishes on its own thread within the connect
+            // timeout and its stream is dropped (closed) there.
+            std::thread::Builder::new()
+                .name("ferrohttp-connect".into())
+                .spawn(move || {
+                    let _ = tx.send(connect_one(addr, t, local));
+                })?;
+            next += 1;
+            pending += 1;
+        }
+        if pending == 0 {
+            return Err(last_err.unwrap_or_else(|| io::ErrorKind::TimedOut.into()));
+        }
+        let wait = match (next < addrs.len(), remaining()) {
+            (true, Some(r)) => r.min(CONNECTION_ATTEMPT_DELAY),
+            (true, None) => CONNECTION_ATTEMPT_DELAY,
+            (false, Some(r)) => r,
+            (false, None) => Duration::MAX,
+        };
+        match rx.recv_timeout(wait) {
+            Ok(Ok(stream)) => return Ok(stream),
+            Ok(Err(e)) => {
+                pending -= 1;
+                last_err = Some(e);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if remaining() == Some(Duration::ZERO) {
+                    return Err(io::ErrorKind::TimedOut.into());
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(last_err.unwrap_or_else(|| io::ErrorKind::TimedOut.into()));
+            }
+        }
+    }
+}
+
+/// Connects to the Unix domain socket at `path`.
+#[cfg(unix)]
+pub(crate) fn connect_unix(
+    path: &std::path::Path,
+    _timeout: Option<Duration>,
+) -> io::Result<Stream> {
+    // A Unix socket connect does not wait on a network: it succeeds or fails at once.
+    let s = std::os::unix::net::UnixStream::connect(path)?;
+    Ok(Stream::new(Io::Unix(s)))
 }
 
 /// Reads the next bytes of a streaming request body.
@@ -125,6 +236,48 @@ pub(crate) fn read_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
             io::ErrorKind::Unsupported,
             "an AsyncBody can only be sent by the async client",
         )),
+    }
+}
+
+/// A one-shot wake-up for a task waiting on the pool: `notify` from any
+/// thread (also from `Drop`), `wait` with a timeout. A notify before the
+/// wait is not lost.
+#[derive(Debug, Default)]
+pub(crate) struct Signal {
+    flag: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Signal {
+    pub(crate) fn notify(&self) {
+        *self.flag.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_one();
+    }
+
+    /// Waits for a notify; false when `timeout` passed first.
+    pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut flag = self.flag.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if *flag {
+                *flag = false;
+                return true;
+            }
+            match deadline {
+                None => flag = self.cv.wait(flag).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    flag = self
+                        .cv
+                        .wait_timeout(flag, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                }
+            }
+        }
     }
 }
 

@@ -2,12 +2,13 @@
 //! them, decodes content codings, and returns the connection to the pool
 //! once the body has been read to its end.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::HeaderMap;
 
-use super::conn::Conn;
+use super::conn::{io_error, Conn, Deadline};
 use super::maybe;
 use super::pool::{Pool, PoolKey};
 use super::rt;
@@ -19,6 +20,19 @@ use crate::proto::h1::{ChunkedDecoder, FramingKind};
 
 /// The size of the buffer between the framing and the content decoder.
 const RAW_BUFFER_SIZE: usize = 32 * 1024;
+/// A response dropped unread gives its connection back to the pool when the
+/// rest of its body, at most this much, has already arrived.
+const MAX_DRAIN_ON_DROP: u64 = 64 * 1024;
+
+/// What a body needs from the exchange that produced it.
+#[derive(Debug, Clone)]
+pub(crate) struct BodyContext {
+    pub(crate) pool: Pool,
+    pub(crate) key: Arc<PoolKey>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) deadline: Deadline,
+    pub(crate) limits: H1Limits,
+}
 
 /// How the rest of a body on a connection is delimited.
 #[derive(Debug)]
@@ -36,9 +50,7 @@ pub(crate) struct ConnBody {
     framing: Framing,
     /// The connection may carry another exchange after this body.
     keep_alive: bool,
-    pool: Pool,
-    key: PoolKey,
-    read_timeout: Option<Duration>,
+    ctx: BodyContext,
 }
 
 /// Where body bytes come from.
@@ -71,10 +83,7 @@ impl ConnBody {
         conn: Conn,
         kind: FramingKind,
         keep_alive: bool,
-        pool: Pool,
-        key: PoolKey,
-        read_timeout: Option<Duration>,
-        limits: H1Limits,
+        ctx: BodyContext,
     ) -> ConnBody {
         let framing = match kind {
             FramingKind::Empty => Framing::Done,
@@ -84,8 +93,8 @@ impl ConnBody {
                 total: n,
             },
             FramingKind::Chunked => Framing::Chunked(Box::new(ChunkedDecoder::new(
-                limits.max_head_size,
-                limits.max_headers,
+                ctx.limits.max_head_size,
+                ctx.limits.max_headers,
             ))),
             FramingKind::CloseDelimited => Framing::Close,
         };
@@ -93,9 +102,7 @@ impl ConnBody {
             conn: Some(conn),
             framing,
             keep_alive: keep_alive && kind != FramingKind::CloseDelimited,
-            pool,
-            key,
-            read_timeout,
+            ctx,
         };
         if matches!(body.framing, Framing::Done) {
             body.release();
@@ -110,7 +117,7 @@ impl ConnBody {
         self.framing = Framing::Done;
         if let Some(conn) = self.conn.take() {
             if self.keep_alive && conn.buffered().is_empty() {
-                self.pool.checkin(self.key.clone(), conn);
+                self.ctx.pool.checkin(&self.ctx.key, conn);
             }
         }
     }
@@ -119,20 +126,60 @@ impl ConnBody {
         self.conn.as_ref().map_or("server", |c| &c.target)
     }
 
-    fn read_error(&self, e: std::io::Error) -> Error {
-        let target = self.target();
-        if e.kind() == std::io::ErrorKind::TimedOut {
-            Error::new(
-                ErrorKind::ReadTimeout,
-                format!("read timed out receiving the response body from {target}"),
-            )
-            .with_source(e)
-        } else {
-            Error::new(
-                ErrorKind::Read,
-                format!("reading the response body from {target} failed"),
-            )
-            .with_source(e)
+    fn read_error(&self, e: std::io::Error, by_deadline: bool) -> Error {
+        io_error(
+            e,
+            ErrorKind::ReadTimeout,
+            by_deadline,
+            ErrorKind::Read,
+            "receiving the response body",
+            self.target(),
+            &self.ctx.deadline,
+        )
+    }
+
+    /// The timeout for the next read, and whether the deadline binds it.
+    fn read_limit(&self) -> (Option<Duration>, bool) {
+        self.ctx.deadline.limit(self.ctx.read_timeout)
+    }
+}
+
+impl Drop for ConnBody {
+    /// A body dropped before its end: when the rest has already arrived (and
+    /// is small), use it up without I/O and reuse the connection; otherwise
+    /// the connection closes.
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        if !self.keep_alive {
+            return;
+        }
+        match &mut self.framing {
+            Framing::Length { remaining, .. } => {
+                if *remaining <= MAX_DRAIN_ON_DROP && *remaining <= conn.buffered().len() as u64 {
+                    conn.consume(*remaining as usize);
+                    self.release();
+                }
+            }
+            Framing::Chunked(decoder) => {
+                let mut drained = 0;
+                while drained <= MAX_DRAIN_ON_DROP {
+                    let Ok(d) = decoder.decode(conn.buffered(), usize::MAX) else {
+                        return;
+                    };
+                    conn.consume(d.consumed);
+                    drained += d.consumed as u64;
+                    if decoder.is_done() {
+                        self.release();
+                        return;
+                    }
+                    if d.consumed == 0 {
+                        return;
+                    }
+                }
+            }
+            Framing::Close | Framing::Done => {}
         }
     }
 }
@@ -142,7 +189,7 @@ impl ConnBody {
     /// Reads de-framed body bytes into `out`; 0 at the end of the body.
     async fn read(&mut self, out: &mut [u8], trailers: &mut Option<HeaderMap>) -> Result<usize> {
         loop {
-            let timeout = self.read_timeout;
+            let (timeout, by_deadline) = self.read_limit();
             match &mut self.framing {
                 Framing::Done => return Ok(0),
                 Framing::Length { remaining, total } => {
@@ -154,7 +201,7 @@ impl ConnBody {
                     let n = if conn.buffered().is_empty() {
                         match conn.read_direct(&mut out[..want], timeout).await {
                             Ok(n) => n,
-                            Err(e) => return Err(self.read_error(e)),
+                            Err(e) => return Err(self.read_error(e, by_deadline)),
                         }
                     } else {
                         let n = want.min(conn.buffered().len());
@@ -194,7 +241,7 @@ impl ConnBody {
                                 return Err(Error::new(ErrorKind::RemoteProtocol, msg));
                             }
                             Ok(_) => {}
-                            Err(e) => return Err(self.read_error(e)),
+                            Err(e) => return Err(self.read_error(e, by_deadline)),
                         }
                     }
                     let d = decoder.decode(conn.buffered(), out.len())?;
@@ -214,7 +261,7 @@ impl ConnBody {
                     let n = if conn.buffered().is_empty() {
                         match conn.read_direct(out, timeout).await {
                             Ok(n) => n,
-                            Err(e) => return Err(self.read_error(e)),
+                            Err(e) => return Err(self.read_error(e, by_deadline)),
                         }
                     } else {
                         let n = out.len().min(conn.buffered().len());

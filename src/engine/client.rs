@@ -2,6 +2,8 @@
 //! the send path.
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,7 +17,7 @@ use super::maybe;
 use super::response::Response;
 use super::transport::{HttpTransport, Transport};
 use crate::body::Body;
-use crate::config::{Limits, Timeout};
+use crate::config::{Limits, PoolStatus, Timeout};
 use crate::error::{Error, ErrorKind, Result};
 use crate::proto::decode::ACCEPT_ENCODING as ACCEPTED_CODINGS;
 use crate::request::Request;
@@ -40,6 +42,7 @@ struct ClientRef {
     query: Vec<(String, String)>,
     timeout: Timeout,
     transport: Box<dyn Transport>,
+    closed: AtomicBool,
 }
 
 impl fmt::Debug for Client {
@@ -69,6 +72,8 @@ pub struct ClientBuilder {
     limits: Limits,
     max_head_size: Option<usize>,
     max_headers: Option<usize>,
+    resolve: Vec<(String, SocketAddr)>,
+    local_address: Option<IpAddr>,
     transport: Option<Box<dyn Transport>>,
     error: Option<Error>,
 }
@@ -131,6 +136,8 @@ impl ClientBuilder {
             limits: Limits::default(),
             max_head_size: None,
             max_headers: None,
+            resolve: Vec::new(),
+            local_address: None,
             transport: None,
             error: None,
         }
@@ -220,6 +227,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Connects to `addr` for `host` instead of resolving it, like curl's
+    /// `--resolve` (beyond httpx); see [`HttpTransport::resolve`]. Ignored
+    /// when a custom transport is given.
+    pub fn resolve(mut self, host: &str, addr: SocketAddr) -> ClientBuilder {
+        self.resolve.push((host.to_string(), addr));
+        self
+    }
+
+    /// Binds this source address before connecting (httpx's
+    /// `local_address`). Ignored when a custom transport is given.
+    pub fn local_address(mut self, addr: IpAddr) -> ClientBuilder {
+        self.local_address = Some(addr);
+        self
+    }
+
     /// Uses `transport` instead of the default `HttpTransport`: a
     /// `MockTransport` for tests, or your own.
     pub fn transport(mut self, transport: impl Transport) -> ClientBuilder {
@@ -246,6 +268,12 @@ impl ClientBuilder {
                 if let Some(n) = self.max_headers {
                     t = t.max_response_headers(n);
                 }
+                for (host, addr) in &self.resolve {
+                    t = t.resolve(host, *addr);
+                }
+                if let Some(addr) = self.local_address {
+                    t = t.local_address(addr);
+                }
                 Box::new(t)
             }
         };
@@ -256,6 +284,7 @@ impl ClientBuilder {
                 query: self.query,
                 timeout: self.timeout,
                 transport,
+                closed: AtomicBool::new(false),
             }),
         })
     }
@@ -337,6 +366,25 @@ impl Client {
         }
     }
 
+    /// Closes the client: idle connections close now, and later requests
+    /// fail with `ErrorKind::Closed`. Responses already received can still be
+    /// read. Dropping the last clone of a client closes everything too.
+    pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        self.inner.transport.close();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    /// A snapshot of the connection pool (open, idle per origin, waiting),
+    /// or `None` for a transport without one.
+    pub fn pool_status(&self) -> Option<PoolStatus> {
+        self.inner.transport.pool_status()
+    }
+
     /// A request with the client's settings merged in (URL joined to the
     /// base, client query parameters and headers, timeouts), to edit and
     /// then [`send`](Self::send).
@@ -362,6 +410,13 @@ impl Client {
     /// # Errors
     /// Any failure to get a response head; see [`ErrorKind`].
     pub async fn send(&self, mut request: Request) -> Result<Response> {
+        if self.is_closed() {
+            return Err(Error::new(
+                ErrorKind::Closed,
+                "cannot send a request: the client was closed",
+            )
+            .with_url(request.url()));
+        }
         if request.timeout().is_none() {
             *request.timeout_mut() = Some(self.inner.timeout);
         }

@@ -1,11 +1,16 @@
-//! One HTTP/1.1 connection: writes a request, reads a response head, and
-//! hands out body bytes, driven by `proto::h1`.
+//! One HTTP/1.1 connection: connects (Happy Eyeballs, Unix sockets),
+//! writes a request, reads a response head, and hands out body bytes,
+//! driven by `proto::h1`.
 
+use std::collections::HashMap;
 use std::io::IoSlice;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::maybe;
+use super::pool::Permit;
 use super::rt;
 use crate::body::Body;
 use crate::error::{Error, ErrorKind, Result};
@@ -21,6 +26,8 @@ const BODY_CHUNK_SIZE: usize = 64 * 1024;
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: rt::Stream,
+    /// Its place among the pool's `max_connections`, freed when it closes.
+    pub(crate) permit: Option<Permit>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -50,59 +57,155 @@ impl ExchangeError {
     }
 }
 
-fn io_error(
+/// The whole-request deadline (`Timeout::total`), if any.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    at: Option<Instant>,
+    total: Option<Duration>,
+}
+
+impl Deadline {
+    pub(crate) fn new(total: Option<Duration>) -> Deadline {
+        Deadline {
+            at: total.map(|t| Instant::now() + t),
+            total,
+        }
+    }
+
+    /// The timeout for one operation whose own limit is `phase`: the smaller
+    /// of it and the time left; and whether the deadline is what binds.
+    pub(crate) fn limit(&self, phase: Option<Duration>) -> (Option<Duration>, bool) {
+        let Some(at) = self.at else {
+            return (phase, false);
+        };
+        let left = at.saturating_duration_since(Instant::now());
+        match phase {
+            Some(p) if p < left => (Some(p), false),
+            _ => (Some(left), true),
+        }
+    }
+
+    /// The error for an operation stopped by the deadline.
+    pub(crate) fn error(&self, what: &str, target: &str) -> Error {
+        let total = self.total.unwrap_or_default();
+        Error::new(
+            ErrorKind::TotalTimeout,
+            format!("request to {target} exceeded its total timeout of {total:?} while {what}"),
+        )
+    }
+}
+
+/// A failed socket operation as an `Error`: `timeout_kind` for a timeout of
+/// its own phase, `TotalTimeout` when the deadline bound it, else `other_kind`.
+pub(crate) fn io_error(
     e: std::io::Error,
     timeout_kind: ErrorKind,
+    by_deadline: bool,
     other_kind: ErrorKind,
     what: &str,
     target: &str,
+    deadline: &Deadline,
 ) -> Error {
-    if e.kind() == std::io::ErrorKind::TimedOut {
-        Error::new(timeout_kind, format!("{what} timed out for {target}")).with_source(e)
-    } else {
-        Error::new(other_kind, format!("{what} failed for {target}")).with_source(e)
+    match e.kind() {
+        std::io::ErrorKind::TimedOut if by_deadline => deadline.error(what, target).with_source(e),
+        std::io::ErrorKind::TimedOut => {
+            Error::new(timeout_kind, format!("timed out {what} for {target}")).with_source(e)
+        }
+        _ => Error::new(other_kind, format!("{what} failed for {target}")).with_source(e),
     }
+}
+
+/// Where and how to connect (httpx's `HTTPTransport` options).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConnectOptions {
+    /// The source address to bind before connecting.
+    pub(crate) local_address: Option<IpAddr>,
+    /// Connect to this Unix domain socket instead of the URL's host.
+    pub(crate) uds: Option<PathBuf>,
+    /// Addresses to use instead of resolving a host name (curl's `--resolve`);
+    /// a port of 0 means the URL's port.
+    pub(crate) resolve: HashMap<String, Vec<SocketAddr>>,
+    /// How many times to retry a failed connect.
+    pub(crate) retries: u32,
 }
 
 #[maybe]
 impl Conn {
-    /// Resolves `host` and connects to the first address that answers, all
-    /// within `timeout`.
-    pub(crate) async fn connect(host: &str, port: u16, timeout: Option<Duration>) -> Result<Conn> {
+    /// Opens a connection to `host:port` (or the Unix socket in `options`)
+    /// within `timeout`, retrying failures `options.retries` times. The
+    /// connection keeps `permit` for as long as it is open.
+    pub(crate) async fn connect(
+        host: &str,
+        port: u16,
+        options: &ConnectOptions,
+        timeout: Option<Duration>,
+        deadline: &Deadline,
+        permit: Permit,
+    ) -> Result<Conn> {
         let target: Arc<str> = Arc::from(format!("{host}:{port}"));
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let addrs = rt::resolve(host, port).await.map_err(|e| {
-            Error::new(ErrorKind::Connect, format!("failed to resolve host {host}")).with_source(e)
-        })?;
+        let mut attempt = 0;
+        loop {
+            match Conn::connect_once(host, port, &target, options, timeout, deadline).await {
+                Ok(stream) => return Ok(Conn::new(stream, target, permit)),
+                // httpx's `retries`: only failures to connect, where nothing
+                // of the request was sent; never past the deadline.
+                Err(e) if attempt < options.retries && e.kind() != ErrorKind::TotalTimeout => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn connect_once(
+        host: &str,
+        port: u16,
+        target: &str,
+        options: &ConnectOptions,
+        timeout: Option<Duration>,
+        deadline: &Deadline,
+    ) -> Result<rt::Stream> {
+        let (limit, by_deadline) = deadline.limit(timeout);
+        if limit == Some(Duration::ZERO) && by_deadline {
+            return Err(deadline.error("connecting", target));
+        }
+        let connect_error = |e: std::io::Error, to: &str| {
+            io_error(
+                e,
+                ErrorKind::ConnectTimeout,
+                by_deadline,
+                ErrorKind::Connect,
+                "connecting",
+                to,
+                deadline,
+            )
+        };
+        #[cfg(unix)]
+        if let Some(path) = &options.uds {
+            return rt::connect_unix(path, limit)
+                .await
+                .map_err(|e| connect_error(e, &format!("unix socket {}", path.display())));
+        }
+        let addrs = match options.resolve.get(host) {
+            Some(addrs) => addrs
+                .iter()
+                .map(|a| SocketAddr::new(a.ip(), if a.port() == 0 { port } else { a.port() }))
+                .collect(),
+            None => rt::resolve(host, port).await.map_err(|e| {
+                Error::new(ErrorKind::Connect, format!("failed to resolve host {host}"))
+                    .with_source(e)
+            })?,
+        };
         if addrs.is_empty() {
             return Err(Error::new(
                 ErrorKind::Connect,
                 format!("host {host} resolved to no addresses"),
             ));
         }
-        let mut last = None;
-        for addr in addrs {
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if remaining == Some(Duration::ZERO) {
-                last = Some(std::io::Error::from(std::io::ErrorKind::TimedOut));
-                break;
-            }
-            match rt::connect(addr, remaining).await {
-                Ok(stream) => return Ok(Conn::new(stream, target)),
-                Err(e) => last = Some(e),
-            }
-        }
-        let e = last.expect("at least one address was tried");
-        Err(if e.kind() == std::io::ErrorKind::TimedOut {
-            let after = timeout.map(|t| format!(" after {t:?}")).unwrap_or_default();
-            Error::new(
-                ErrorKind::ConnectTimeout,
-                format!("connect timed out{after} connecting to {target}"),
-            )
-            .with_source(e)
-        } else {
-            Error::new(ErrorKind::Connect, format!("failed to connect to {target}")).with_source(e)
-        })
+        let addrs = crate::happy::interleave(addrs);
+        rt::connect_tcp(&addrs, limit, options.local_address)
+            .await
+            .map_err(|e| connect_error(e, target))
     }
 
     /// Sends `head`, then `body` framed as `head` says (`chunked`: as chunks).
@@ -112,32 +215,38 @@ impl Conn {
         body: &mut Body,
         chunked: bool,
         timeout: Option<Duration>,
+        deadline: &Deadline,
     ) -> std::result::Result<(), ExchangeError> {
         let target = self.target.clone();
-        let write_err = |e, nothing_written| ExchangeError {
+        let mut written: u64 = 0;
+        let write_err = |e, by_deadline, written: u64| ExchangeError {
             error: io_error(
                 e,
                 ErrorKind::WriteTimeout,
+                by_deadline,
                 ErrorKind::Write,
                 "sending the request",
                 &target,
+                deadline,
             ),
-            nothing_written,
+            nothing_written: written == 0,
             no_response: true,
         };
         if let Some(bytes) = body.as_bytes() {
             // Head and in-memory body in one vectored write.
             let mut bufs = [IoSlice::new(head), IoSlice::new(bytes)];
+            let (limit, by_deadline) = deadline.limit(timeout);
             return self
                 .stream
-                .write_all_vectored(&mut bufs, timeout)
+                .write_all_vectored(&mut bufs, limit, &mut written)
                 .await
-                .map_err(|e| write_err(e, true));
+                .map_err(|e| write_err(e, by_deadline, written));
         }
+        let (limit, by_deadline) = deadline.limit(timeout);
         self.stream
-            .write_all_vectored(&mut [IoSlice::new(head)], timeout)
+            .write_all_vectored(&mut [IoSlice::new(head)], limit, &mut written)
             .await
-            .map_err(|e| write_err(e, true))?;
+            .map_err(|e| write_err(e, by_deadline, written))?;
         let declared = body.len();
         let mut sent: u64 = 0;
         let mut chunk = vec![0u8; BODY_CHUNK_SIZE];
@@ -166,6 +275,7 @@ impl Conn {
                 break;
             }
             sent += n as u64;
+            let (limit, by_deadline) = deadline.limit(timeout);
             let result = if chunked {
                 size_line.clear();
                 encode_chunk_header(n, &mut size_line);
@@ -174,19 +284,23 @@ impl Conn {
                     IoSlice::new(&chunk[..n]),
                     IoSlice::new(b"\r\n"),
                 ];
-                self.stream.write_all_vectored(&mut bufs, timeout).await
-            } else {
                 self.stream
-                    .write_all_vectored(&mut [IoSlice::new(&chunk[..n])], timeout)
+                    .write_all_vectored(&mut bufs, limit, &mut written)
+                    .await
+            } else {
+                let mut bufs = [IoSlice::new(&chunk[..n])];
+                self.stream
+                    .write_all_vectored(&mut bufs, limit, &mut written)
                     .await
             };
-            result.map_err(|e| write_err(e, false))?;
+            result.map_err(|e| write_err(e, by_deadline, written))?;
         }
         if chunked {
+            let (limit, by_deadline) = deadline.limit(timeout);
             self.stream
-                .write_all_vectored(&mut [IoSlice::new(CHUNKED_END)], timeout)
+                .write_all_vectored(&mut [IoSlice::new(CHUNKED_END)], limit, &mut written)
                 .await
-                .map_err(|e| write_err(e, false))?;
+                .map_err(|e| write_err(e, by_deadline, written))?;
         }
         Ok(())
     }
@@ -196,6 +310,7 @@ impl Conn {
         &mut self,
         parser: &mut HeadParser,
         timeout: Option<Duration>,
+        deadline: &Deadline,
     ) -> std::result::Result<ResponseHead, ExchangeError> {
         let mut received_any = self.start < self.end;
         loop {
@@ -221,18 +336,24 @@ impl Conn {
                 }
                 return Ok(parsed.head);
             }
-            let limit = parser_limit(parser);
-            let n = self.fill(timeout, limit).await.map_err(|e| ExchangeError {
-                error: io_error(
-                    e,
-                    ErrorKind::ReadTimeout,
-                    ErrorKind::Read,
-                    "reading the response head",
-                    &self.target,
-                ),
-                nothing_written: false,
-                no_response: !received_any,
-            })?;
+            let max_buffer = parser_limit(parser);
+            let (limit, by_deadline) = deadline.limit(timeout);
+            let n = self
+                .fill(limit, max_buffer)
+                .await
+                .map_err(|e| ExchangeError {
+                    error: io_error(
+                        e,
+                        ErrorKind::ReadTimeout,
+                        by_deadline,
+                        ErrorKind::Read,
+                        "waiting for the response head",
+                        &self.target,
+                        deadline,
+                    ),
+                    nothing_written: false,
+                    no_response: !received_any,
+                })?;
             if n == 0 {
                 let (msg, no_response) = if received_any {
                     (
@@ -291,9 +412,10 @@ impl Conn {
 }
 
 impl Conn {
-    fn new(stream: rt::Stream, target: Arc<str>) -> Conn {
+    fn new(stream: rt::Stream, target: Arc<str>, permit: Permit) -> Conn {
         Conn {
             stream,
+            permit: Some(permit),
             buf: vec![0; READ_BUFFER_SIZE],
             start: 0,
             end: 0,

@@ -1,12 +1,20 @@
-//! The per-origin pool of idle keep-alive connections, shared by every clone
-//! of a client.
+//! The connection pool, shared by every clone of a client: idle keep-alive
+//! connections per origin, the `max_connections` limit on open connections,
+//! and a fair (first come, first served) queue of requests waiting for one.
+//!
+//! Every open connection holds a [`Permit`]; dropping it (closing the
+//! connection) frees a place and wakes the first waiter. The fast path, an
+//! idle connection for the origin, is one lock, one pop and no allocation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::conn::Conn;
-use crate::config::Limits;
+use super::maybe;
+use super::rt::Signal;
+use crate::config::{Limits, PoolStatus};
+use crate::error::{Error, ErrorKind, Result};
 
 /// What identifies connections that may serve the same request: scheme, host
 /// and port (proxy and TLS identity join it in their issues).
@@ -17,98 +25,301 @@ pub(crate) struct PoolKey {
     pub(crate) port: u16,
 }
 
-#[derive(Debug, Default)]
-struct PoolState {
-    idle: HashMap<PoolKey, Vec<Conn>>,
-    idle_count: usize,
+impl PoolKey {
+    fn origin(&self) -> String {
+        format!("{}://{}:{}", self.scheme, self.host, self.port)
+    }
 }
 
-/// A pool of idle connections. Cloning it shares it.
+#[derive(Debug)]
+struct Waiter {
+    id: u64,
+    signal: Arc<Signal>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    idle: HashMap<Arc<PoolKey>, Vec<Conn>>,
+    idle_count: usize,
+    /// Open connections: idle, in use, and being connected.
+    open: usize,
+    waiters: VecDeque<Waiter>,
+    next_waiter: u64,
+    closed: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    limits: Limits,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every change under the lock is a few field updates that cannot
+        // panic half way: a poisoned lock still guards consistent state.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// One place among the `max_connections`: held by an open connection (or one
+/// being opened). Dropping it frees the place and wakes the first waiter.
+#[derive(Debug)]
+pub(crate) struct Permit {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.open -= 1;
+        let first = state.waiters.front().map(|w| w.signal.clone());
+        drop(state);
+        if let Some(signal) = first {
+            signal.notify();
+        }
+    }
+}
+
+/// What `acquire` found: an idle connection, or a place to open a new one.
+#[derive(Debug)]
+pub(crate) enum Checkout {
+    Idle(Conn),
+    New(Permit),
+}
+
+/// A pool of connections. Cloning it shares it.
 #[derive(Debug, Clone)]
 pub(crate) struct Pool {
-    state: Arc<Mutex<PoolState>>,
-    limits: Limits,
+    shared: Arc<Shared>,
 }
 
 impl Pool {
     pub(crate) fn new(limits: Limits) -> Pool {
         Pool {
-            state: Arc::default(),
-            limits,
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                limits,
+            }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        // A panic while holding the lock cannot leave the map inconsistent
-        // (every change is one push or pop): keep using it.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// An idle connection to `key`, most recently used first; connections idle
-    /// past the keep-alive expiry are closed, never reused.
-    pub(crate) fn checkout(&self, key: &PoolKey) -> Option<Conn> {
-        let expiry = self.limits.keepalive_expiry_limit();
-        let mut state = self.lock();
-        let mut found = None;
-        let mut removed = 0;
+    /// Without waiting: an idle connection for `key`, or a new place, or
+    /// `None` when every place is taken. Connections that must be closed
+    /// (expired, or evicted to make room) go to `garbage`, to be dropped after
+    /// the lock is released (their permits take it).
+    fn try_acquire(
+        &self,
+        state: &mut State,
+        key: &PoolKey,
+        garbage: &mut Vec<Conn>,
+    ) -> Option<Checkout> {
+        let expiry = self.shared.limits.keepalive_expiry_limit();
         if let Some(list) = state.idle.get_mut(key) {
             while let Some(conn) = list.pop() {
-                removed += 1;
-                if expiry.is_some_and(|e| conn.idle_since.elapsed() >= e) {
-                    continue; // dropped: closed
-                }
-                found = Some(conn);
-                break;
-            }
-            if list.is_empty() {
-                state.idle.remove(key);
-            }
-        }
-        state.idle_count -= removed;
-        found
-    }
-
-    /// Returns a connection whose exchange finished cleanly.
-    pub(crate) fn checkin(&self, key: PoolKey, mut conn: Conn) {
-        let max_idle = self.limits.max_keepalive_limit();
-        if max_idle == Some(0) {
-            return;
-        }
-        conn.idle_since = Instant::now();
-        let mut state = self.lock();
-        state.idle.entry(key).or_default().push(conn);
-        state.idle_count += 1;
-        if let Some(max) = max_idle {
-            while state.idle_count > max {
-                // Close the connection idle the longest.
-                let oldest = state
-                    .idle
-                    .iter()
-                    .filter_map(|(k, v)| v.first().map(|c| (k.clone(), c.idle_since)))
-                    .min_by_key(|(_, t)| *t)
-                    .map(|(k, _)| k);
-                let Some(k) = oldest else { break };
-                let list = state.idle.get_mut(&k).expect("key just found");
-                list.remove(0);
-                if list.is_empty() {
-                    state.idle.remove(&k);
-                }
                 state.idle_count -= 1;
+                if expiry.is_some_and(|e| conn.idle_since.elapsed() >= e) {
+                    garbage.push(conn);
+                    continue;
+                }
+                if list.is_empty() {
+                    state.idle.remove(key);
+                }
+                return Some(Checkout::Idle(conn));
+            }
+            state.idle.remove(key);
+        }
+        let max = self.shared.limits.max_connections_limit();
+        if max.is_none_or(|m| state.open < m) {
+            state.open += 1;
+            return Some(Checkout::New(Permit {
+                shared: self.shared.clone(),
+            }));
+        }
+        // Full, but an idle connection to another origin can make room.
+        let oldest = oldest_idle(state)?;
+        let mut conn = take_idle(state, &oldest);
+        let permit = conn
+            .permit
+            .take()
+            .expect("an idle connection holds its permit");
+        garbage.push(conn);
+        Some(Checkout::New(permit))
+    }
+}
+
+/// The key whose oldest idle connection has been idle the longest.
+fn oldest_idle(state: &State) -> Option<Arc<PoolKey>> {
+    state
+        .idle
+        .iter()
+        .filter_map(|(k, v)| v.first().map(|c| (k, c.idle_since)))
+        .min_by_key(|(_, t)| *t)
+        .map(|(k, _)| k.clone())
+}
+
+/// Removes the oldest idle connection of `key`.
+fn take_idle(state: &mut State, key: &PoolKey) -> Conn {
+    let list = state.idle.get_mut(key).expect("key has idle connections");
+    let conn = list.remove(0);
+    if list.is_empty() {
+        state.idle.remove(key);
+    }
+    state.idle_count -= 1;
+    conn
+}
+
+#[maybe]
+impl Pool {
+    /// An idle connection to `key`, or a permit to open one, waiting at most
+    /// `timeout` (the pool timeout) for a place. Waiters are served first
+    /// come, first served.
+    pub(crate) async fn acquire(
+        &self,
+        key: &PoolKey,
+        timeout: Option<Duration>,
+    ) -> Result<Checkout> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut me: Option<Waiter> = None;
+        loop {
+            let mut garbage = Vec::new();
+            let found = {
+                let mut state = self.shared.lock();
+                if state.closed {
+                    return Err(Error::new(ErrorKind::Closed, "the client was closed"));
+                }
+                let my_turn = match (&me, state.waiters.front()) {
+                    (_, None) => true,
+                    (Some(me), Some(first)) => me.id == first.id,
+                    (None, Some(_)) => false,
+                };
+                let found = if my_turn {
+                    self.try_acquire(&mut state, key, &mut garbage)
+                } else {
+                    None
+                };
+                match (&found, &me) {
+                    (Some(_), Some(_)) => {
+                        // Leave the queue and let the next waiter look too:
+                        // more than one place may have come free.
+                        state.waiters.pop_front();
+                        if let Some(next) = state.waiters.front() {
+                            next.signal.notify();
+                        }
+                    }
+                    (None, None) => {
+                        let waiter = Waiter {
+                            id: state.next_waiter,
+                            signal: Arc::new(Signal::default()),
+                        };
+                        state.next_waiter += 1;
+                        state.waiters.push_back(Waiter {
+                            id: waiter.id,
+                            signal: waiter.signal.clone(),
+                        });
+                        me = Some(waiter);
+                    }
+                    _ => {}
+                }
+                found
+            };
+            drop(garbage);
+            if let Some(found) = found {
+                return Ok(found);
+            }
+            let waiter = me.as_ref().expect("queued above");
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let woken = left != Some(Duration::ZERO) && waiter.signal.wait(left).await;
+            if !woken && deadline.is_some_and(|d| Instant::now() >= d) {
+                self.leave_queue(waiter.id);
+                let t = timeout.unwrap_or_default();
+                return Err(Error::new(
+                    ErrorKind::PoolTimeout,
+                    format!(
+                        "timed out after {t:?} waiting for a free connection to {}:{} (all {} in use)",
+                        key.host,
+                        key.port,
+                        self.shared.limits.max_connections_limit().unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+impl Pool {
+    fn leave_queue(&self, id: u64) {
+        let mut state = self.shared.lock();
+        let was_first = state.waiters.front().is_some_and(|w| w.id == id);
+        state.waiters.retain(|w| w.id != id);
+        if was_first {
+            if let Some(next) = state.waiters.front() {
+                next.signal.notify();
             }
         }
     }
 
-    /// How many idle connections are kept, in all.
-    pub(crate) fn idle_count(&self) -> usize {
-        self.lock().idle_count
+    /// Returns a connection whose exchange finished cleanly, for reuse.
+    pub(crate) fn checkin(&self, key: &Arc<PoolKey>, mut conn: Conn) {
+        let max_idle = self.shared.limits.max_keepalive_limit();
+        let mut garbage = Vec::new();
+        {
+            let mut state = self.shared.lock();
+            if state.closed || max_idle == Some(0) {
+                garbage.push(conn);
+            } else {
+                conn.idle_since = Instant::now();
+                match state.idle.get_mut(key.as_ref()) {
+                    Some(list) => list.push(conn),
+                    None => {
+                        state.idle.insert(key.clone(), vec![conn]);
+                    }
+                }
+                state.idle_count += 1;
+                while max_idle.is_some_and(|m| state.idle_count > m) {
+                    // Close the connection idle the longest.
+                    let Some(k) = oldest_idle(&state) else { break };
+                    garbage.push(take_idle(&mut state, &k));
+                }
+                if let Some(first) = state.waiters.front() {
+                    first.signal.notify();
+                }
+            }
+        }
+        drop(garbage);
     }
 
-    /// Closes every idle connection.
-    pub(crate) fn clear(&self) {
-        let mut state = self.lock();
-        state.idle.clear();
-        state.idle_count = 0;
+    /// Closes every idle connection; with `refuse`, later requests fail.
+    pub(crate) fn close_idle(&self, refuse: bool) {
+        let garbage: Vec<Conn> = {
+            let mut state = self.shared.lock();
+            state.closed |= refuse;
+            state.idle_count = 0;
+            let waiters: Vec<_> = state.waiters.iter().map(|w| w.signal.clone()).collect();
+            for w in waiters {
+                w.notify(); // they see `closed` (or a free place) and act on it
+            }
+            state.idle.drain().flat_map(|(_, v)| v).collect()
+        };
+        drop(garbage);
+    }
+
+    /// A snapshot of the pool.
+    pub(crate) fn status(&self) -> PoolStatus {
+        let state = self.shared.lock();
+        let mut idle_per_origin: Vec<(String, usize)> = state
+            .idle
+            .iter()
+            .map(|(k, v)| (k.origin(), v.len()))
+            .collect();
+        idle_per_origin.sort();
+        PoolStatus {
+            open: state.open,
+            idle: state.idle_count,
+            idle_per_origin,
+            waiting: state.waiters.len(),
+        }
     }
 }

@@ -1,16 +1,19 @@
 //! The seam between a client and the network: the `Transport` trait, the
 //! default `HttpTransport`, and `MockTransport`'s implementation.
 
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use http::Method;
 
-use super::body::{ConnBody, ResponseBody};
-use super::conn::{Conn, ExchangeError};
+use super::body::{BodyContext, ConnBody, ResponseBody};
+use super::conn::{Conn, ConnectOptions, Deadline, ExchangeError};
 use super::maybe;
-use super::pool::{Pool, PoolKey};
+use super::pool::{Checkout, Pool, PoolKey};
 use super::response::Response;
-use crate::config::{H1Limits, Limits, Timeout};
+use crate::config::{H1Limits, Limits, PoolStatus, Timeout};
 use crate::error::{Error, ErrorKind, Result};
 use crate::proto::decode::ContentDecoder;
 use crate::proto::h1::{self, BodyFraming, HeadParser};
@@ -30,16 +33,28 @@ pub trait Transport: Send + Sync + std::fmt::Debug + 'static {
     /// # Errors
     /// Any failure to get a response.
     async fn handle_request(&self, request: Request) -> Result<Response>;
+
+    /// Closes idle connections and refuses later requests (`Client::close`).
+    /// The default does nothing.
+    fn close(&self) {}
+
+    /// A snapshot of the connection pool, for transports that have one.
+    fn pool_status(&self) -> Option<PoolStatus> {
+        None
+    }
 }
 
-/// The default transport: HTTP/1.1 over TCP, with a keep-alive pool.
+/// The default transport: HTTP/1.1 over TCP (or a Unix socket), with a
+/// connection pool.
 ///
 /// Cloning it shares the pool. A client builds one from its settings;
-/// build one yourself to share a pool between clients or to set options.
+/// build one yourself for httpx's `HTTPTransport` options (`local_address`,
+/// `retries`, `uds`), or to share a pool between clients.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     pool: Pool,
     h1: H1Limits,
+    connect: Arc<ConnectOptions>,
 }
 
 impl Default for HttpTransport {
@@ -59,7 +74,12 @@ impl HttpTransport {
         HttpTransport {
             pool: Pool::new(limits),
             h1: H1Limits::default(),
+            connect: Arc::default(),
         }
+    }
+
+    fn options(&mut self) -> &mut ConnectOptions {
+        Arc::make_mut(&mut self.connect)
     }
 
     /// Sets the largest response head accepted, in bytes (default 64 KiB).
@@ -77,14 +97,53 @@ impl HttpTransport {
         self
     }
 
-    /// The number of idle keep-alive connections in the pool.
-    pub fn idle_connections(&self) -> usize {
-        self.pool.idle_count()
+    /// Binds this source address before connecting (httpx's
+    /// `local_address`, curl's `--interface`). Default: chosen by the OS.
+    #[must_use]
+    pub fn local_address(mut self, addr: IpAddr) -> HttpTransport {
+        self.options().local_address = Some(addr);
+        self
     }
 
-    /// Closes every idle connection.
+    /// Retries a failed connect (refused, reset, timed out) `n` more times
+    /// (httpx's `retries`). Never retries once a request was sent. Default 0.
+    #[must_use]
+    pub fn retries(mut self, n: u32) -> HttpTransport {
+        self.options().retries = n;
+        self
+    }
+
+    /// Connects to the Unix domain socket at `path` instead of the URL's host
+    /// (httpx's `uds`, curl's `--unix-socket`); the URL still gives `Host` and
+    /// the path. Unix only: elsewhere requests fail with `UnsupportedProtocol`.
+    #[must_use]
+    pub fn uds(mut self, path: impl Into<PathBuf>) -> HttpTransport {
+        self.options().uds = Some(path.into());
+        self
+    }
+
+    /// Connects to `addr` for `host` instead of resolving it (curl's
+    /// `--resolve`); several calls for one host give several addresses, tried
+    /// Happy-Eyeballs style. A port of 0 means the URL's port.
+    #[must_use]
+    pub fn resolve(mut self, host: &str, addr: SocketAddr) -> HttpTransport {
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        self.options().resolve.entry(host).or_default().push(addr);
+        self
+    }
+
+    /// A snapshot of the pool: open and idle connections, idle per origin,
+    /// waiting requests.
+    pub fn status(&self) -> PoolStatus {
+        self.pool.status()
+    }
+
+    /// Closes every idle connection (later requests open new ones).
     pub fn close_idle(&self) {
-        self.pool.clear();
+        self.pool.close_idle(false);
     }
 }
 
@@ -95,10 +154,32 @@ fn is_idempotent(m: &Method) -> bool {
     )
 }
 
+/// The body framing a request gets: none for a bodiless request whose
+/// method does not expect one, the length when known, else chunked.
+fn request_framing(method: &Method, body: &crate::Body) -> BodyFraming {
+    match body.len() {
+        Some(0)
+            if matches!(
+                *method,
+                Method::GET
+                    | Method::HEAD
+                    | Method::OPTIONS
+                    | Method::DELETE
+                    | Method::TRACE
+                    | Method::CONNECT
+            ) =>
+        {
+            BodyFraming::None
+        }
+        Some(n) => BodyFraming::Length(n),
+        None => BodyFraming::Chunked,
+    }
+}
+
 #[maybe]
 impl HttpTransport {
     async fn send_request(&self, request: &mut Request) -> Result<Response> {
-        let url = request.url().clone();
+        let url = request.url();
         let port = match url.scheme() {
             "http" => url.port().unwrap_or(80),
             "https" => {
@@ -114,61 +195,88 @@ impl HttpTransport {
                 ))
             }
         };
+        #[cfg(not(unix))]
+        if self.connect.uds.is_some() {
+            return Err(Error::new(
+                ErrorKind::UnsupportedProtocol,
+                "Unix domain sockets are not available on this platform",
+            ));
+        }
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("URL {url} has no host")))?
-            .to_string();
-        let timeout: Timeout = request.timeout().copied().unwrap_or_default();
-        let method = request.method().clone();
-
-        let body_framing = match request.body().len() {
-            Some(0)
-                if matches!(
-                    method,
-                    Method::GET
-                        | Method::HEAD
-                        | Method::OPTIONS
-                        | Method::DELETE
-                        | Method::TRACE
-                        | Method::CONNECT
-                ) =>
-            {
-                BodyFraming::None
-            }
-            Some(n) => BodyFraming::Length(n),
-            None => BodyFraming::Chunked,
-        };
-        let mut head = Vec::with_capacity(512);
-        h1::encode_request_head(&method, &url, request.headers(), body_framing, &mut head)?;
-
-        let key = PoolKey {
+            .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("URL {url} has no host")))?;
+        let key = Arc::new(PoolKey {
             scheme: url.scheme().to_string(),
-            host: host.clone(),
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase(),
             port,
-        };
+        });
+        let timeout: Timeout = request.timeout().copied().unwrap_or_default();
+        let deadline = Deadline::new(timeout.total_timeout());
+        let method = request.method().clone();
+        let framing = request_framing(&method, request.body());
+        let mut head = Vec::with_capacity(512);
+        h1::encode_request_head(&method, url, request.headers(), framing, &mut head)?;
+
         let started = Instant::now();
         let mut retried = false;
         loop {
-            let (mut conn, reused) = match self.pool.checkout(&key) {
-                Some(conn) => (conn, true),
-                None => (
-                    Conn::connect(&host, port, timeout.connect_timeout()).await?,
-                    false,
-                ),
+            let (pool_limit, by_deadline) = deadline.limit(timeout.pool_timeout());
+            let checkout = match self.pool.acquire(&key, pool_limit).await {
+                Err(e) if e.kind() == ErrorKind::PoolTimeout && by_deadline => {
+                    return Err(deadline.error(
+                        "waiting for a connection",
+                        &format!("{}:{}", key.host, key.port),
+                    ));
+                }
+                other => other?,
+            };
+            let (mut conn, reused) = match checkout {
+                Checkout::Idle(conn) => (conn, true),
+                Checkout::New(permit) => {
+                    let conn = Conn::connect(
+                        &key.host,
+                        port,
+                        &self.connect,
+                        timeout.connect_timeout(),
+                        &deadline,
+                        permit,
+                    )
+                    .await?;
+                    (conn, false)
+                }
             };
             let mut parser = HeadParser::new(self.h1.max_head_size, self.h1.max_headers);
-            let chunked = body_framing == BodyFraming::Chunked;
+            let chunked = framing == BodyFraming::Chunked;
             let mut result = conn
-                .write_request(&head, request.body_mut(), chunked, timeout.write_timeout())
+                .write_request(
+                    &head,
+                    request.body_mut(),
+                    chunked,
+                    timeout.write_timeout(),
+                    &deadline,
+                )
                 .await;
             if result.is_ok() {
-                result = match conn.read_head(&mut parser, timeout.read_timeout()).await {
+                match conn
+                    .read_head(&mut parser, timeout.read_timeout(), &deadline)
+                    .await
+                {
                     Ok(response_head) => {
-                        return self.finish(conn, key, response_head, request, timeout, started);
+                        let ctx = BodyContext {
+                            pool: self.pool.clone(),
+                            key,
+                            read_timeout: timeout.read_timeout(),
+                            deadline,
+                            limits: self.h1,
+                        };
+                        return finish(conn, ctx, response_head, request, started);
                     }
-                    Err(e) => Err(e),
-                };
+                    Err(e) => result = Err(e),
+                }
             }
             let ExchangeError {
                 error,
@@ -179,7 +287,8 @@ impl HttpTransport {
             // more on a fresh one when that cannot repeat a side effect.
             let replayable = !request.body().is_streaming();
             let safe = nothing_written || (is_idempotent(&method) && replayable);
-            if reused && !retried && no_response && safe {
+            if reused && !retried && no_response && safe && error.kind() != ErrorKind::TotalTimeout
+            {
                 retried = true;
                 continue;
             }
@@ -188,41 +297,29 @@ impl HttpTransport {
     }
 }
 
-impl HttpTransport {
-    fn finish(
-        &self,
-        conn: Conn,
-        key: PoolKey,
-        head: h1::ResponseHead,
-        request: &Request,
-        timeout: Timeout,
-        started: Instant,
-    ) -> Result<Response> {
-        let framing =
-            h1::response_framing(request.method(), head.status, head.version, &head.headers)?;
-        let keep_alive = !framing.must_close
-            && h1::is_keep_alive(request.headers(), head.version, &head.headers);
-        let decoder = if framing.kind == h1::FramingKind::Empty {
-            None
-        } else {
-            ContentDecoder::from_headers(&head.headers)
-        };
-        let body = ConnBody::new(
-            conn,
-            framing.kind,
-            keep_alive,
-            self.pool.clone(),
-            key,
-            timeout.read_timeout(),
-            self.h1,
-        );
-        Ok(Response::new(
-            head,
-            request.url().clone(),
-            started.elapsed(),
-            ResponseBody::from_conn(body, decoder),
-        ))
-    }
+/// Builds the response around the connection, whose body streams from here.
+fn finish(
+    conn: Conn,
+    ctx: BodyContext,
+    head: h1::ResponseHead,
+    request: &Request,
+    started: Instant,
+) -> Result<Response> {
+    let framing = h1::response_framing(request.method(), head.status, head.version, &head.headers)?;
+    let keep_alive =
+        !framing.must_close && h1::is_keep_alive(request.headers(), head.version, &head.headers);
+    let decoder = if framing.kind == h1::FramingKind::Empty {
+        None
+    } else {
+        ContentDecoder::from_headers(&head.headers)
+    };
+    let body = ConnBody::new(conn, framing.kind, keep_alive, ctx);
+    Ok(Response::new(
+        head,
+        request.url().clone(),
+        started.elapsed(),
+        ResponseBody::from_conn(body, decoder),
+    ))
 }
 
 #[maybe]
@@ -233,14 +330,21 @@ impl Transport for HttpTransport {
             .await
             .map_err(|e| e.with_url(&url))
     }
+
+    fn close(&self) {
+        self.pool.close_idle(true);
+    }
+
+    fn pool_status(&self) -> Option<PoolStatus> {
+        Some(self.pool.status())
+    }
 }
 
 #[maybe]
 impl Transport for crate::MockTransport {
     async fn handle_request(&self, request: Request) -> Result<Response> {
         let response = self.respond(&request);
-        let (head, url, body, decoded) = response.into_user_parts();
-        let _ = url;
+        let (head, _, body, decoded) = response.into_user_parts();
         Ok(Response::from_user_parts(
             head,
             request.url().clone(),

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::io::{self, IoSlice};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -11,11 +11,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::body::{Body, Inner};
+use crate::happy::CONNECTION_ATTEMPT_DELAY;
 
-/// A connected byte stream.
+#[derive(Debug)]
+enum Io {
+    Tcp(TcpStream),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+}
+
+/// A connected byte stream: TCP, or a Unix domain socket.
 #[derive(Debug)]
 pub(crate) struct Stream {
-    tcp: TcpStream,
+    io: Io,
 }
 
 async fn with_timeout<T>(
@@ -41,21 +49,32 @@ impl Stream {
         buf: &mut [u8],
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
-        with_timeout(timeout, self.tcp.read(buf)).await
+        match &mut self.io {
+            Io::Tcp(s) => with_timeout(timeout, s.read(buf)).await,
+            #[cfg(unix)]
+            Io::Unix(s) => with_timeout(timeout, s.read(buf)).await,
+        }
     }
 
-    /// Writes all of `bufs`; each wait for the socket is bounded by `timeout`.
+    /// Writes all of `bufs`; each wait for the socket is bounded by
+    /// `timeout`. `written` counts the bytes the socket accepted.
     pub(crate) async fn write_all_vectored(
         &mut self,
         mut bufs: &mut [IoSlice<'_>],
         timeout: Option<Duration>,
+        written: &mut u64,
     ) -> io::Result<()> {
         IoSlice::advance_slices(&mut bufs, 0);
         while !bufs.is_empty() {
-            let n = with_timeout(timeout, self.tcp.write_vectored(bufs)).await?;
+            let n = match &mut self.io {
+                Io::Tcp(s) => with_timeout(timeout, s.write_vectored(bufs)).await?,
+                #[cfg(unix)]
+                Io::Unix(s) => with_timeout(timeout, s.write_vectored(bufs)).await?,
+            };
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
+            *written += n as u64;
             IoSlice::advance_slices(&mut bufs, n);
         }
         Ok(())
@@ -68,16 +87,94 @@ pub(crate) async fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>
     Ok(tokio::net::lookup_host((host, port)).await?.collect())
 }
 
-/// Opens a TCP connection to `addr` within `timeout`, with TCP_NODELAY.
-pub(crate) async fn connect(addr: SocketAddr, timeout: Option<Duration>) -> io::Result<Stream> {
+async fn connect_one(addr: SocketAddr, local: Option<IpAddr>) -> io::Result<Stream> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
+    if let Some(ip) = local {
+        socket.bind(SocketAddr::new(ip, 0))?;
+    }
     socket.set_nodelay(true)?;
-    let tcp = with_timeout(timeout, socket.connect(addr)).await?;
-    Ok(Stream { tcp })
+    let tcp = socket.connect(addr).await?;
+    Ok(Stream { io: Io::Tcp(tcp) })
+}
+
+/// Connects to the first of `addrs` that answers, racing them as RFC 8305
+/// says: the next attempt starts 250 ms after the previous one (or as soon
+/// as it fails) while earlier ones stay pending; `timeout` bounds the whole.
+pub(crate) async fn connect_tcp(
+    addrs: &[SocketAddr],
+    timeout: Option<Duration>,
+    local: Option<IpAddr>,
+) -> io::Result<Stream> {
+    if let [addr] = addrs {
+        return with_timeout(timeout, connect_one(*addr, local)).await;
+    }
+    let race = async {
+        // Dropping the set aborts the attempts that lost.
+        let mut set = tokio::task::JoinSet::new();
+        let mut next = 0;
+        let mut last_err = None;
+        loop {
+            if next < addrs.len() {
+                set.spawn(connect_one(addrs[next], local));
+                next += 1;
+            }
+            let more = next < addrs.len();
+            tokio::select! {
+                Some(joined) = set.join_next() => match joined {
+                    Ok(Ok(stream)) => return Ok(stream),
+                    Ok(Err(e)) => last_err = Some(e),
+                    Err(e) => last_err = Some(io::Error::other(e)),
+                },
+                () = tokio::time::sleep(CONNECTION_ATTEMPT_DELAY), if more => {}
+                else => return Err(last_err.unwrap_or_else(|| io::ErrorKind::NotConnected.into())),
+            }
+            if set.is_empty() && next >= addrs.len() {
+                return Err(last_err.unwrap_or_else(|| io::ErrorKind::NotConnected.into()));
+            }
+        }
+    };
+    with_timeout(timeout, race).await
+}
+
+/// Connects to the Unix domain socket at `path`.
+#[cfg(unix)]
+pub(crate) async fn connect_unix(
+    path: &std::path::Path,
+    timeout: Option<Duration>,
+) -> io::Result<Stream> {
+    let s = with_timeout(timeout, tokio::net::UnixStream::connect(path)).await?;
+    Ok(Stream { io: Io::Unix(s) })
+}
+
+/// A one-shot wake-up for a task waiting on the pool: `notify` from any
+/// thread (also from `Drop`), `wait` with a timeout. A notify before the
+/// wait is not lost (tokio's `Notify` keeps one permit).
+#[derive(Debug, Default)]
+pub(crate) struct Signal {
+    notify: tokio::sync::Notify,
+}
+
+impl Signal {
+    pub(crate) fn notify(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Waits for a notify; false when `timeout` passed first.
+    pub(crate) async fn wait(&self, timeout: Option<Duration>) -> bool {
+        match timeout {
+            None => {
+                self.notify.notified().await;
+                true
+            }
+            Some(t) => tokio::time::timeout(t, self.notify.notified())
+                .await
+                .is_ok(),
+        }
+    }
 }
 
 /// Reads the next bytes of a streaming request body. A blocking `Read`
