@@ -220,6 +220,11 @@ pub(crate) fn connect_unix(
     Ok(Stream::new(Io::Unix(s)))
 }
 
+/// Waits for `d`.
+pub(crate) fn sleep(d: Duration) {
+    std::thread::sleep(d);
+}
+
 /// Reads the next bytes of a streaming request body.
 pub(crate) fn read_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
     match &mut body.inner {

@@ -148,8 +148,15 @@ impl Conn {
             match Conn::connect_once(host, port, &target, options, timeout, deadline).await {
                 Ok(stream) => return Ok(Conn::new(stream, target, permit)),
                 // httpx's `retries`: only failures to connect, where nothing
-                // of the request was sent; never past the deadline.
+                // of the request was sent; never past the deadline. The
+                // backoff is httpcore's: 0 s, then 0.5 s doubling.
                 Err(e) if attempt < options.retries && e.kind() != ErrorKind::TotalTimeout => {
+                    let delay = retry_delay(attempt);
+                    let (left, _) = deadline.limit(None);
+                    if left.is_some_and(|l| l <= delay) {
+                        return Err(e);
+                    }
+                    rt::sleep(delay).await;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
@@ -434,6 +441,15 @@ impl Conn {
         debug_assert!(n <= self.end - self.start);
         self.start += n;
     }
+}
+
+/// The wait before connect retry number `attempt` (0-based): httpcore's
+/// exponential backoff with factor 0.5 (0 s, 0.5 s, 1 s, 2 s, ...), capped.
+pub(crate) fn retry_delay(attempt: u32) -> Duration {
+    if attempt == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(500u64.saturating_mul(1 << (attempt - 1).min(6)))
 }
 
 /// The most the read buffer may grow to while reading a head.

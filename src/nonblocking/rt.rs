@@ -177,6 +177,11 @@ impl Signal {
     }
 }
 
+/// Waits for `d`.
+pub(crate) async fn sleep(d: Duration) {
+    tokio::time::sleep(d).await;
+}
+
 /// Reads the next bytes of a streaming request body. A blocking `Read`
 /// body is read in place (meant for in-memory readers and files; use
 /// `AsyncBody` for anything slow).

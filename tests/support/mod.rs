@@ -4,7 +4,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of the helpers")]
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,6 +72,9 @@ impl Reply {
 pub struct Server {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    active: Arc<AtomicUsize>,
+    max_active: Arc<AtomicUsize>,
+    peers: Arc<Mutex<Vec<SocketAddr>>>,
     requests: Arc<Mutex<Vec<Recorded>>>,
     panicked: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
@@ -83,10 +86,21 @@ impl Server {
     where
         F: Fn(&Recorded) -> Reply + Send + Sync + 'static,
     {
+        Server::http_on(
+            TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1"),
+            handler,
+        )
+    }
+
+    /// `http` on a given listener.
+    pub fn http_on<F>(listener: TcpListener, handler: F) -> Server
+    where
+        F: Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    {
         let handler = Arc::new(handler);
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
         let reqs = requests.clone();
-        let mut server = Server::raw(move |stream, index| {
+        let mut server = Server::raw_on(listener, move |stream, index| {
             serve_connection(stream, index, &*handler, &reqs);
         });
         server.requests = requests;
@@ -98,42 +112,59 @@ impl Server {
     where
         F: Fn(TcpStream, usize) + Send + Sync + 'static,
     {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        Server::raw_on(TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1"), f)
+    }
+
+    /// `raw` on a given listener.
+    pub fn raw_on<F>(listener: TcpListener, f: F) -> Server
+    where
+        F: Fn(TcpStream, usize) + Send + Sync + 'static,
+    {
         let addr = listener.local_addr().unwrap();
-        let connections = Arc::new(AtomicUsize::new(0));
-        let panicked = Arc::new(AtomicBool::new(false));
-        let stop = Arc::new(AtomicBool::new(false));
-        let f = Arc::new(f);
-        {
-            let (connections, panicked, stop) =
-                (connections.clone(), panicked.clone(), stop.clone());
-            thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let index = connections.fetch_add(1, Ordering::SeqCst);
-                    let (f, panicked) = (f.clone(), panicked.clone());
-                    thread::spawn(move || {
-                        stream.set_read_timeout(Some(SERVER_READ_TIMEOUT)).ok();
-                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            f(stream, index)
-                        }));
-                        if r.is_err() {
-                            panicked.store(true, Ordering::SeqCst);
-                        }
-                    });
-                }
-            });
-        }
-        Server {
+        let server = Server {
             addr,
-            connections,
+            connections: Arc::default(),
+            active: Arc::default(),
+            max_active: Arc::default(),
+            peers: Arc::default(),
             requests: Arc::default(),
-            panicked,
-            stop,
-        }
+            panicked: Arc::default(),
+            stop: Arc::default(),
+        };
+        let (connections, active, max_active, peers, panicked, stop) = (
+            server.connections.clone(),
+            server.active.clone(),
+            server.max_active.clone(),
+            server.peers.clone(),
+            server.panicked.clone(),
+            server.stop.clone(),
+        );
+        let f = Arc::new(f);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                if let Ok(peer) = stream.peer_addr() {
+                    peers.lock().unwrap().push(peer);
+                }
+                let index = connections.fetch_add(1, Ordering::SeqCst);
+                let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                max_active.fetch_max(now, Ordering::SeqCst);
+                let (f, panicked, active) = (f.clone(), panicked.clone(), active.clone());
+                thread::spawn(move || {
+                    stream.set_read_timeout(Some(SERVER_READ_TIMEOUT)).ok();
+                    let r =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(stream, index)));
+                    active.fetch_sub(1, Ordering::SeqCst);
+                    if r.is_err() {
+                        panicked.store(true, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        server
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -148,6 +179,16 @@ impl Server {
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were open at once.
+    pub fn max_active(&self) -> usize {
+        self.max_active.load(Ordering::SeqCst)
+    }
+
+    /// The source address of each connection, in order.
+    pub fn peers(&self) -> Vec<SocketAddr> {
+        self.peers.lock().unwrap().clone()
     }
 
     /// Requests read so far.
@@ -167,13 +208,38 @@ impl Drop for Server {
     }
 }
 
-fn serve_connection(
-    stream: TcpStream,
+/// Streams the test server can serve: TCP, and Unix sockets.
+pub trait ServerStream: Read + Write + Sized {
+    fn try_clone_stream(&self) -> io::Result<Self>;
+    fn as_tcp(&mut self) -> Option<&mut TcpStream> {
+        None
+    }
+}
+
+impl ServerStream for TcpStream {
+    fn try_clone_stream(&self) -> io::Result<Self> {
+        self.try_clone()
+    }
+    fn as_tcp(&mut self) -> Option<&mut TcpStream> {
+        Some(self)
+    }
+}
+
+#[cfg(unix)]
+impl ServerStream for std::os::unix::net::UnixStream {
+    fn try_clone_stream(&self) -> io::Result<Self> {
+        self.try_clone()
+    }
+}
+
+/// Serves HTTP/1.1 requests on one connection with `handler`.
+pub fn serve_connection<S: ServerStream>(
+    stream: S,
     index: usize,
     handler: &(dyn Fn(&Recorded) -> Reply + Send + Sync),
     requests: &Mutex<Vec<Recorded>>,
 ) {
-    let mut writer = stream.try_clone().unwrap();
+    let mut writer = stream.try_clone_stream().unwrap();
     let mut reader = BufReader::new(stream);
     loop {
         let Some(mut req) = read_request(&mut reader).unwrap_or(None) else {
@@ -196,7 +262,7 @@ fn serve_connection(
                 return;
             }
             Reply::Custom(f) => {
-                f(&mut writer);
+                f(writer.as_tcp().expect("custom replies need a TCP stream"));
                 return;
             }
         }

@@ -1,0 +1,314 @@
+// Pool and connection scenarios shared by both clients (included by
+// tests/pool.rs after a harness that binds `Client`, `Transport`, `maybe`,
+// `concurrently` and `pause`).
+
+#[allow(unused_imports, reason = "not every scenario uses every name")]
+use crate::support::{Blackhole, Reply, Server};
+use ferrohttp::{ErrorKind, Limits, Timeout};
+use std::time::Duration;
+
+/// A server that answers every request after `delay`.
+fn slow_server(delay: Duration) -> Server {
+    Server::http(move |_| {
+        std::thread::sleep(delay);
+        Reply::ok("slow")
+    })
+}
+
+#[maybe]
+async fn get_text(client: Client, url: String) -> ferrohttp::Result<String> {
+    client.get(url).send().await?.text().await
+}
+
+scenario! {
+    async fn max_connections_bounds_concurrency() {
+        let server = slow_server(Duration::from_millis(100));
+        let client = Client::builder()
+            .limits(Limits::default().max_connections(2))
+            .timeout(Timeout::from_secs(10))
+            .build()
+            .unwrap();
+        let url = server.url("/");
+        let c = client.clone();
+        let results = concurrently(8, move |_| get_text(c.clone(), url.clone())).await;
+        for r in &results {
+            assert_eq!(r.as_deref().unwrap(), "slow");
+        }
+        assert!(server.max_active() <= 2, "{} connections open at once", server.max_active());
+        assert!(server.connections() <= 2);
+        let status = client.pool_status().unwrap();
+        assert!(status.open <= 2, "{status:?}");
+        assert_eq!(status.waiting, 0);
+    }
+}
+
+scenario! {
+    async fn excess_requests_fail_with_pool_timeout() {
+        let server = slow_server(Duration::from_millis(600));
+        let client = Client::builder()
+            .limits(Limits::default().max_connections(1))
+            .timeout(Timeout::from_secs(10).pool(Duration::from_millis(50)))
+            .build()
+            .unwrap();
+        let url = server.url("/");
+        let c = client.clone();
+        let results = concurrently(3, move |_| get_text(c.clone(), url.clone())).await;
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        let pool_timeouts = results
+            .iter()
+            .filter(|r| r.as_ref().is_err_and(|e| e.kind() == ErrorKind::PoolTimeout))
+            .count();
+        assert_eq!((ok, pool_timeouts), (1, 2), "{results:?}");
+        let e = results.into_iter().find_map(|r| r.err()).unwrap();
+        assert!(e.is_timeout());
+        assert!(e.to_string().contains("free connection"), "{e}");
+    }
+}
+
+scenario! {
+    async fn waiting_request_gets_the_released_connection() {
+        // One connection, one slow request in flight: the second waits (pool
+        // timeout 5 s) and is served on the same connection once it is free.
+        let server = slow_server(Duration::from_millis(200));
+        let client = Client::builder()
+            .limits(Limits::default().max_connections(1))
+            .build()
+            .unwrap();
+        let url = server.url("/");
+        let c = client.clone();
+        let results = concurrently(2, move |_| get_text(c.clone(), url.clone())).await;
+        assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+        assert_eq!(server.connections(), 1);
+    }
+}
+
+scenario! {
+    async fn max_keepalive_keeps_one_idle_connection() {
+        let server = slow_server(Duration::from_millis(100));
+        let client = Client::builder()
+            .limits(Limits::default().max_keepalive_connections(1))
+            .build()
+            .unwrap();
+        let url = server.url("/");
+        let c = client.clone();
+        let results = concurrently(3, move |_| get_text(c.clone(), url.clone())).await;
+        assert!(results.iter().all(|r| r.is_ok()));
+        assert_eq!(server.connections(), 3, "the burst needed three connections");
+        let status = client.pool_status().unwrap();
+        assert_eq!(status.idle, 1, "{status:?}");
+        assert_eq!(status.open, 1, "the others were closed: {status:?}");
+        assert_eq!(status.idle_per_origin, vec![(format!("http://127.0.0.1:{}", server.addr().port()), 1)]);
+    }
+}
+
+scenario! {
+    async fn idle_connection_past_expiry_is_not_reused() {
+        let server = Server::http(|_| Reply::ok("ok"));
+        let client = Client::builder()
+            .limits(Limits::default().keepalive_expiry(Duration::from_millis(100)))
+            .build()
+            .unwrap();
+        get_text(client.clone(), server.url("/")).await.unwrap();
+        get_text(client.clone(), server.url("/")).await.unwrap();
+        assert_eq!(server.connections(), 1, "reused within expiry");
+        pause(Duration::from_millis(250)).await;
+        get_text(client.clone(), server.url("/")).await.unwrap();
+        assert_eq!(server.connections(), 2, "not reused after expiry");
+    }
+}
+
+scenario! {
+    async fn dropped_response_with_small_rest_reuses_connection() {
+        let server = Server::http(|_| Reply::ok(vec![b'x'; 1000]));
+        let client = Client::new();
+        let r = client.get(server.url("/")).send().await.unwrap();
+        drop(r); // the 1000 bytes arrived with the head: drained, not closed
+        get_text(client.clone(), server.url("/")).await.unwrap();
+        assert_eq!(server.connections(), 1);
+        let chunked = Server::http(|_| Reply::raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+        let r = client.get(chunked.url("/")).send().await.unwrap();
+        drop(r);
+        get_text(client.clone(), chunked.url("/")).await.unwrap();
+        assert_eq!(chunked.connections(), 1);
+    }
+}
+
+scenario! {
+    async fn total_timeout_bounds_a_trickling_body() {
+        let server = Server::http(|_| {
+            Reply::Custom(Box::new(|s| {
+                use std::io::Write;
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+                for _ in 0..100 {
+                    if s.write_all(b"x").is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }))
+        });
+        // Each byte comes well within the read timeout; the deadline stops it.
+        let client = Client::builder()
+            .timeout(Timeout::from_secs(5).total(Duration::from_millis(400)))
+            .build()
+            .unwrap();
+        let e = get_text(client, server.url("/")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TotalTimeout, "{e:?}");
+        assert!(e.is_timeout());
+        assert!(e.to_string().contains("total timeout"), "{e}");
+    }
+}
+
+scenario! {
+    async fn total_timeout_bounds_waiting_for_the_head() {
+        let server = Server::http(|_| Reply::Stall(Duration::from_secs(3)));
+        let client = Client::new();
+        let e = client
+            .get(server.url("/"))
+            .timeout(Timeout::from_secs(5).total(Duration::from_millis(200)))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TotalTimeout, "{e:?}");
+    }
+}
+
+scenario! {
+    async fn happy_eyeballs_skips_a_blackholed_address() {
+        let hole = Blackhole::new();
+        let server = Server::http(|_| Reply::ok("reached"));
+        let client = Client::builder()
+            .resolve("eyeballs.test", hole.addr)
+            .resolve("eyeballs.test", server.addr())
+            .timeout(Timeout::from_secs(5).connect(Duration::from_secs(2)))
+            .build()
+            .unwrap();
+        let text = get_text(client, "http://eyeballs.test/".to_string()).await.unwrap();
+        assert_eq!(text, "reached");
+        assert_eq!(server.requests()[0].header("host"), Some("eyeballs.test"));
+    }
+}
+
+scenario! {
+    async fn resolve_override_with_url_port() {
+        let server = Server::http(|_| Reply::ok("over"));
+        let ip: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let client = Client::builder().resolve("api.example.com", ip).build().unwrap();
+        let url = format!("http://api.example.com:{}/x", server.addr().port());
+        let got = get_text(client, url).await.unwrap();
+        assert_eq!(got, "over");
+    }
+}
+
+scenario! {
+    async fn local_address_is_the_source() {
+        let server = Server::http(|_| Reply::ok("ok"));
+        let client = Client::builder().local_address("127.0.0.2".parse().unwrap()).build().unwrap();
+        get_text(client, server.url("/")).await.unwrap();
+        assert_eq!(server.peers()[0].ip().to_string(), "127.0.0.2");
+    }
+}
+
+scenario! {
+    async fn connect_retries() {
+        // A port nobody listens on yet; a server appears on it after 300 ms.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let url = format!("http://{addr}/");
+        let e = Client::builder()
+            .transport(Transport::new().retries(0))
+            .build()
+            .unwrap()
+            .get(&url)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Connect);
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            Server::http_on(std::net::TcpListener::bind(addr).unwrap(), |_| Reply::ok("late"))
+        });
+        // Retries wait 0 s, 0.5 s, 1 s: the third or fourth attempt connects.
+        let client = Client::builder().transport(Transport::new().retries(3)).build().unwrap();
+        let text = get_text(client, url).await.unwrap();
+        assert_eq!(text, "late");
+        let server = late.join().unwrap();
+        assert_eq!(server.requests().len(), 1);
+    }
+}
+
+#[cfg(unix)]
+scenario! {
+    async fn unix_domain_socket() {
+        let dir = std::env::temp_dir().join(format!("ferrohttp-uds-{}-{}", std::process::id(), line!()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("s{}.sock", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<crate::support::Recorded>>> = Default::default();
+        let seen2 = seen.clone();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            crate::support::serve_connection(stream, 0, &|req| Reply::ok(format!("uds {}", req.target)), &seen2);
+        });
+        let client = Client::builder().transport(Transport::new().uds(&path)).build().unwrap();
+        let text = get_text(client.clone(), "http://localhost/over/uds?x=1".to_string()).await.unwrap();
+        assert_eq!(text, "uds /over/uds?x=1");
+        client.close();
+        drop(client);
+        server.join().unwrap();
+        assert_eq!(seen.lock().unwrap()[0].header("host"), Some("localhost"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+scenario! {
+    async fn close_refuses_later_requests() {
+        let server = Server::http(|_| Reply::ok("ok"));
+        let client = Client::new();
+        get_text(client.clone(), server.url("/")).await.unwrap();
+        assert_eq!(client.pool_status().unwrap().idle, 1);
+        client.close();
+        assert!(client.is_closed());
+        assert_eq!(client.pool_status().unwrap().idle, 0);
+        let e = get_text(client.clone(), server.url("/")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Closed);
+    }
+}
+
+scenario! {
+    async fn pool_is_per_origin() {
+        let a = Server::http(|_| Reply::ok("a"));
+        let b = Server::http(|_| Reply::ok("b"));
+        let client = Client::new();
+        for _ in 0..2 {
+            let got = get_text(client.clone(), a.url("/")).await.unwrap();
+            assert_eq!(got, "a");
+            let got = get_text(client.clone(), b.url("/")).await.unwrap();
+            assert_eq!(got, "b");
+        }
+        assert_eq!((a.connections(), b.connections()), (1, 1));
+        let status = client.pool_status().unwrap();
+        assert_eq!(status.idle, 2);
+        assert_eq!(status.idle_per_origin.len(), 2);
+    }
+}
+
+scenario! {
+    async fn full_pool_evicts_idle_connection_of_another_origin() {
+        let a = Server::http(|_| Reply::ok("a"));
+        let b = Server::http(|_| Reply::ok("b"));
+        let client = Client::builder()
+            .limits(Limits::default().max_connections(1))
+            .timeout(Timeout::from_secs(5).pool(Duration::from_millis(200)))
+            .build()
+            .unwrap();
+        let got = get_text(client.clone(), a.url("/")).await.unwrap();
+        assert_eq!(got, "a");
+        // The only place is held by an idle connection to a: it is closed for b.
+        let got = get_text(client.clone(), b.url("/")).await.unwrap();
+        assert_eq!(got, "b");
+        let status = client.pool_status().unwrap();
+        assert_eq!(status.open, 1, "{status:?}");
+    }
+}
