@@ -19,7 +19,9 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ferrohttp::{Body, Client, ErrorKind, HeaderName, HeaderValue, Method, Response, Timeout};
+use ferrohttp::{
+    Body, Client, ErrorKind, HeaderName, HeaderValue, HttpTransport, Method, Response, Timeout,
+};
 
 const USAGE: &str = "\
 Usage: fetch [options...] <url>
@@ -38,6 +40,10 @@ Usage: fetch [options...] <url>
  -i, --include              Include response headers in output
  -I, --head                 Show document info only (HEAD request)
      --connect-timeout <s>  Maximum time allowed to connect (default 300)
+ -m, --max-time <s>         Maximum time allowed for the whole transfer
+     --retry <num>          Retry transient failures (timeouts, 408, 429, 5xx)
+     --unix-socket <path>   Connect through this Unix domain socket
+     --interface <addr>     Use this source IP address
      --compressed           Accepted; responses are always decoded
  -f, --fail                 Fail fast with no output on HTTP errors (exit 22)
  -s, --silent               Silent mode
@@ -102,6 +108,10 @@ struct Options {
     include: bool,
     head: bool,
     connect_timeout: Option<f64>,
+    max_time: Option<f64>,
+    retry: u32,
+    unix_socket: Option<String>,
+    interface: Option<std::net::IpAddr>,
     fail: bool,
     silent: bool,
     show_error: bool,
@@ -234,19 +244,25 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "-o" | "--output" => o.output = Some(value(&mut i, a)?),
             "-i" | "--include" => o.include = true,
             "-I" | "--head" => o.head = true,
-            "--connect-timeout" => {
+            "--connect-timeout" => o.connect_timeout = Some(seconds(a, &value(&mut i, a)?)?),
+            "-m" | "--max-time" => o.max_time = Some(seconds(a, &value(&mut i, a)?)?),
+            "--retry" => {
+                o.retry = value(&mut i, a)?.parse().map_err(|_| {
+                    Failure::new(
+                        2,
+                        format!("option {a}: expected a proper numerical parameter"),
+                    )
+                })?;
+            }
+            "--unix-socket" => o.unix_socket = Some(value(&mut i, a)?),
+            "--interface" => {
                 let v = value(&mut i, a)?;
-                let secs: f64 = v
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s >= 0.0)
-                    .ok_or_else(|| {
-                        Failure::new(
-                            2,
-                            format!("option {a}: expected a proper numerical parameter"),
-                        )
-                    })?;
-                o.connect_timeout = Some(secs);
+                o.interface = Some(v.parse().map_err(|_| {
+                    Failure::new(
+                        2,
+                        format!("option {a}: fetch takes an IP address, not {v:?}"),
+                    )
+                })?);
             }
             "--compressed" => {}
             "-f" | "--fail" => o.fail = true,
@@ -274,6 +290,19 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
         return Err(Failure::new(2, "no URL specified"));
     }
     Ok(Some(o))
+}
+
+/// A non-negative number of seconds, as curl's time options take.
+fn seconds(flag: &str, v: &str) -> Result<f64, Failure> {
+    v.parse()
+        .ok()
+        .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| {
+            Failure::new(
+                2,
+                format!("option {flag}: expected a proper numerical parameter"),
+            )
+        })
 }
 
 /// Reads `@file` (or `@-` for stdin).
@@ -361,62 +390,70 @@ fn run(o: &Options) -> Result<u8, Failure> {
     if !url.contains("://") {
         url = format!("http://{url}"); // curl guesses http for a bare host
     }
-
-    let mut body: Option<Body> = None;
-    let mut content_type: Option<&str> = None;
     if o.get {
         if let Some(q) = joined_data(&o.data)? {
             let q = String::from_utf8_lossy(&q).into_owned();
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&q);
         }
-    } else if !o.json.is_empty() {
-        let mut all = Vec::new();
-        for j in &o.json {
-            match j.strip_prefix('@') {
-                Some(name) => all.extend(read_at_file(name)?),
-                None => all.extend_from_slice(j.as_bytes()),
-            }
-        }
-        body = Some(all.into());
-        content_type = Some("application/json");
-    } else if let Some(b) = data_body(&o.data)? {
-        body = Some(b);
-        content_type = Some("application/x-www-form-urlencoded");
     }
-
-    let method = match &o.method {
-        Some(m) => Method::from_bytes(m.as_bytes())
-            .map_err(|_| Failure::new(2, format!("invalid request method {m:?}")))?,
-        None if o.head => Method::HEAD,
-        None if body.is_some() => Method::POST,
-        None => Method::GET,
-    };
 
     // curl waits up to 300 s to connect and has no read timeout by default.
     let connect = Duration::from_secs_f64(o.connect_timeout.unwrap_or(300.0));
+    let timeout = Timeout::none()
+        .connect(connect)
+        .total(o.max_time.map(Duration::from_secs_f64));
+    let mut transport = HttpTransport::new();
+    if let Some(path) = &o.unix_socket {
+        transport = transport.uds(path);
+    }
+    if let Some(ip) = o.interface {
+        transport = transport.local_address(ip);
+    }
     let client = Client::builder()
-        .timeout(Timeout::none().connect(connect))
+        .timeout(timeout)
+        .transport(transport)
         .build()?;
-    let mut request = client.build_request(method, &url)?;
-    let headers = request.headers_mut();
-    if let Some(ct) = content_type {
-        headers.insert("content-type", HeaderValue::from_static(ct));
-    }
-    if !o.json.is_empty() {
-        headers.insert("accept", HeaderValue::from_static("application/json"));
-    }
-    for h in &o.headers {
-        apply_header(headers, h)?;
-    }
-    if let Some(b) = body {
-        *request.body_mut() = b;
-    }
 
-    if o.verbose {
-        print_request_head(&request);
-    }
-    let mut response = client.send(request)?;
+    // --retry: curl's transient failures (a timeout, or 408, 429, 500, 502,
+    // 503, 504), after 1 s doubling, or the server's Retry-After.
+    let mut retries_left = o.retry;
+    let mut delay = Duration::from_secs(1);
+    let mut response = loop {
+        let request = build_request(o, &client, &url)?;
+        if o.verbose {
+            print_request_head(&request);
+        }
+        let result = client.send(request);
+        let problem = match &result {
+            Err(e) if e.is_timeout() => Some("timeout".to_string()),
+            Ok(r) if matches!(r.status().as_u16(), 408 | 429 | 500 | 502 | 503 | 504) => {
+                Some(format!("HTTP error {}", r.status().as_u16()))
+            }
+            _ => None,
+        };
+        match problem {
+            Some(what) if retries_left > 0 => {
+                let wait = result
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| r.headers().get("retry-after"))
+                    .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+                    .map_or(delay, Duration::from_secs);
+                if !o.silent {
+                    eprintln!(
+                        "Warning: Problem : {what}. Will retry in {} seconds. {retries_left} retries left.",
+                        wait.as_secs()
+                    );
+                }
+                drop(result);
+                std::thread::sleep(wait);
+                delay = (delay * 2).min(Duration::from_secs(600));
+                retries_left -= 1;
+            }
+            _ => break result?,
+        }
+    };
     if o.verbose {
         print_head(&mut io::stderr(), &response, "< ");
     }
@@ -459,6 +496,51 @@ fn run(o: &Options) -> Result<u8, Failure> {
         p.finish();
     }
     Ok(0)
+}
+
+/// The request the options describe, with its body made afresh (a retry
+/// sends it again).
+fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::Request, Failure> {
+    let mut body: Option<Body> = None;
+    let mut content_type: Option<&str> = None;
+    if o.get {
+        // The data went into the URL.
+    } else if !o.json.is_empty() {
+        let mut all = Vec::new();
+        for j in &o.json {
+            match j.strip_prefix('@') {
+                Some(name) => all.extend(read_at_file(name)?),
+                None => all.extend_from_slice(j.as_bytes()),
+            }
+        }
+        body = Some(all.into());
+        content_type = Some("application/json");
+    } else if let Some(b) = data_body(&o.data)? {
+        body = Some(b);
+        content_type = Some("application/x-www-form-urlencoded");
+    }
+    let method = match &o.method {
+        Some(m) => Method::from_bytes(m.as_bytes())
+            .map_err(|_| Failure::new(2, format!("invalid request method {m:?}")))?,
+        None if o.head => Method::HEAD,
+        None if body.is_some() => Method::POST,
+        None => Method::GET,
+    };
+    let mut request = client.build_request(method, url)?;
+    let headers = request.headers_mut();
+    if let Some(ct) = content_type {
+        headers.insert("content-type", HeaderValue::from_static(ct));
+    }
+    if !o.json.is_empty() {
+        headers.insert("accept", HeaderValue::from_static("application/json"));
+    }
+    for h in &o.headers {
+        apply_header(headers, h)?;
+    }
+    if let Some(b) = body {
+        *request.body_mut() = b;
+    }
+    Ok(request)
 }
 
 /// `K: V` sets K, `K:` removes K, `K;` sends K with an empty value (curl).

@@ -231,3 +231,77 @@ fn bare_host_defaults_to_http() {
     let out = fetch(&[&format!("{}/bare", server.addr())]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("GET /bare "));
 }
+
+#[test]
+fn max_time_exits_28() {
+    let server = Server::http(|_| Reply::Stall(std::time::Duration::from_secs(3)));
+    let started = std::time::Instant::now();
+    let out = fetch(&["-m", "0.3", &server.url("/")]);
+    assert_eq!(
+        out.status.code(),
+        Some(28),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
+#[test]
+fn retry_on_transient_status() {
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let n2 = n.clone();
+    let server = Server::http(move |_| {
+        if n2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            Reply::raw("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 4\r\n\r\nbusy")
+        } else {
+            Reply::ok("fine")
+        }
+    });
+    let out = fetch(&["--retry", "2", "-d", "x=1", &server.url("/")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "fine");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Will retry"));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].body, b"x=1", "the body is sent again");
+    // Without --retry the 503 is the answer.
+    let out = fetch(&[&server.url("/")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "fine");
+}
+
+#[test]
+fn interface_sets_the_source_address() {
+    let server = Server::http(|_| Reply::ok("ok"));
+    let out = fetch(&["--interface", "127.0.0.3", &server.url("/")]);
+    assert!(out.status.success());
+    assert_eq!(server.peers()[0].ip().to_string(), "127.0.0.3");
+}
+
+#[cfg(unix)]
+#[test]
+fn unix_socket() {
+    let dir = std::env::temp_dir().join(format!("fetch-uds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.sock");
+    let _ = std::fs::remove_file(&path);
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<support::Recorded>>> = Default::default();
+    let seen2 = seen.clone();
+    let t = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        support::serve_connection(
+            stream,
+            0,
+            &|req| Reply::ok(format!("via uds {}", req.target)),
+            &seen2,
+        );
+    });
+    let out = fetch(&[
+        "--unix-socket",
+        path.to_str().unwrap(),
+        "http://localhost/x",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "via uds /x");
+    t.join().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,171 @@
+//! `bench`: a load generator for ferrohttp's keep-alive hot path.
+//!
+//! ```text
+//! cargo run --release --example bench -- [--requests N] [--concurrency C] [--url URL]
+//! ```
+//!
+//! Without `--url` it starts its own minimal HTTP/1.1 server on 127.0.0.1
+//! (a thread per connection, a fixed 2-byte response), then runs N sequential
+//! GETs on one blocking `Client`, and N GETs from C threads sharing one
+//! client; with the `async` feature, the same with C tokio tasks. It prints
+//! requests per second for each. Run it under `strace -c -f` to count
+//! syscalls per request (see the README's performance section).
+//!
+//! What it cuts short: the built-in server is not a real web server; point
+//! `--url` at nginx for numbers that include one.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::Instant;
+
+use ferrohttp::{Client, Limits};
+
+fn serve(listener: TcpListener) {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        std::thread::spawn(move || handle(stream));
+    }
+}
+
+/// Answers GETs (no request bodies) until the client closes.
+fn handle(stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let mut writer = match stream.try_clone() {
+        Ok(w) => w,
+        Err(_) => return,
+    };
+    let mut reader = BufReader::with_capacity(16 * 1024, stream);
+    let mut line = String::new();
+    loop {
+        // Read one request head.
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" => break,
+                Ok(_) => {}
+            }
+        }
+        if writer
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn report(label: &str, n: usize, started: Instant) {
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{label:<40} {n:>8} requests in {secs:>7.3} s = {:>10.0} req/s",
+        n as f64 / secs
+    );
+}
+
+fn get(client: &Client, url: &str, buf: &mut [u8]) {
+    let mut r = client.get(url).send().expect("request");
+    while r.read(buf).expect("body") > 0 {}
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: usize = arg(&args, "--requests").map_or(20_000, |v| v.parse().expect("--requests N"));
+    let c: usize = arg(&args, "--concurrency").map_or(4, |v| v.parse().expect("--concurrency C"));
+    let url = arg(&args, "--url").unwrap_or_else(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local addr");
+        std::thread::spawn(move || serve(listener));
+        format!("http://{addr}/")
+    });
+    println!("target {url}");
+
+    let client = Client::builder()
+        .limits(Limits::default().max_connections(c.max(1)))
+        .build()
+        .expect("client");
+    let mut buf = vec![0u8; 16 * 1024];
+    get(&client, &url, &mut buf); // warm up: one connection in the pool
+
+    let started = Instant::now();
+    for _ in 0..n {
+        get(&client, &url, &mut buf);
+    }
+    report("blocking, sequential, keep-alive", n, started);
+
+    let per = n / c.max(1);
+    let started = Instant::now();
+    let url = Arc::new(url);
+    let handles: Vec<_> = (0..c)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 16 * 1024];
+                for _ in 0..per {
+                    get(&client, &url, &mut buf);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("thread");
+    }
+    report(
+        &format!("blocking, {c} threads, keep-alive"),
+        per * c,
+        started,
+    );
+
+    #[cfg(feature = "async")]
+    run_async(&url, n, c);
+}
+
+#[cfg(feature = "async")]
+fn run_async(url: &str, n: usize, c: usize) {
+    use tokio::io::AsyncReadExt;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = ferrohttp::AsyncClient::builder()
+            .limits(Limits::default().max_connections(c.max(1)))
+            .build()
+            .expect("client");
+        let url: Arc<str> = Arc::from(url);
+        let mut buf = vec![0u8; 16 * 1024];
+        let started = Instant::now();
+        for _ in 0..n {
+            let mut r = client.get(&*url).send().await.expect("request");
+            while r.read(&mut buf).await.expect("body") > 0 {}
+        }
+        report("async, sequential, keep-alive", n, started);
+
+        let per = n / c.max(1);
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..c)
+            .map(|_| {
+                let (client, url) = (client.clone(), url.clone());
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    for _ in 0..per {
+                        let mut r = client.get(&*url).send().await.expect("request");
+                        while r.read(&mut buf).await.expect("body") > 0 {}
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task");
+        }
+        report(&format!("async, {c} tasks, keep-alive"), per * c, started);
+    });
+}
