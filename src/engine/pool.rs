@@ -31,6 +31,9 @@ impl PoolKey {
     }
 }
 
+/// The number of origins kept in the idle map before empty entries are pruned.
+const MAX_EMPTY_ORIGINS: usize = 256;
+
 #[derive(Debug)]
 struct Waiter {
     id: u64,
@@ -124,12 +127,10 @@ impl Pool {
                     garbage.push(conn);
                     continue;
                 }
-                if list.is_empty() {
-                    state.idle.remove(key);
-                }
+                // The emptied list stays, so that checking the connection
+                // back in costs no allocation.
                 return Some(Checkout::Idle(conn));
             }
-            state.idle.remove(key);
         }
         let max = self.shared.limits.max_connections_limit();
         if max.is_none_or(|m| state.open < m) {
@@ -274,6 +275,11 @@ impl Pool {
                 match state.idle.get_mut(key.as_ref()) {
                     Some(list) => list.push(conn),
                     None => {
+                        if state.idle.len() >= MAX_EMPTY_ORIGINS {
+                            // Forget origins with nothing idle, so that a
+                            // client talking to many hosts does not grow the map.
+                            state.idle.retain(|_, v| !v.is_empty());
+                        }
                         state.idle.insert(key.clone(), vec![conn]);
                     }
                 }
@@ -312,6 +318,7 @@ impl Pool {
         let mut idle_per_origin: Vec<(String, usize)> = state
             .idle
             .iter()
+            .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (k.origin(), v.len()))
             .collect();
         idle_per_origin.sort();
