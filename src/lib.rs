@@ -120,6 +120,7 @@ mod mock;
 mod nonblocking;
 pub mod proto;
 mod request;
+mod tls;
 mod urls;
 
 pub use blocking::{Client, ClientBuilder, HttpTransport, RequestBuilder, Response, Transport};
@@ -131,6 +132,7 @@ pub use config::{
 pub use error::{Error, ErrorKind, Result};
 pub use mock::MockTransport;
 pub use request::Request;
+pub use tls::{Certificate, Identity};
 
 /// The `http` crate, whose types ferrohttp uses.
 pub use http;

@@ -18,6 +18,8 @@ enum Io {
     Tcp(TcpStream),
     #[cfg(unix)]
     Unix(std::os::unix::net::UnixStream),
+    #[cfg(feature = "rustls")]
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
 }
 
 /// A connected byte stream: TCP, or a Unix domain socket.
@@ -60,6 +62,8 @@ impl Stream {
                 Io::Tcp(s) => s.set_read_timeout(socket_timeout(t))?,
                 #[cfg(unix)]
                 Io::Unix(s) => s.set_read_timeout(socket_timeout(t))?,
+                #[cfg(feature = "rustls")]
+                Io::Tls(s) => s.sock.set_read_timeout(socket_timeout(t))?,
             }
             self.read_timeout = Some(t);
         }
@@ -72,6 +76,8 @@ impl Stream {
                 Io::Tcp(s) => s.set_write_timeout(socket_timeout(t))?,
                 #[cfg(unix)]
                 Io::Unix(s) => s.set_write_timeout(socket_timeout(t))?,
+                #[cfg(feature = "rustls")]
+                Io::Tls(s) => s.sock.set_write_timeout(socket_timeout(t))?,
             }
             self.write_timeout = Some(t);
         }
@@ -86,6 +92,8 @@ impl Stream {
                 Io::Tcp(s) => s.read(buf),
                 #[cfg(unix)]
                 Io::Unix(s) => s.read(buf),
+                #[cfg(feature = "rustls")]
+                Io::Tls(s) => s.read(buf),
             };
             match r {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -110,6 +118,8 @@ impl Stream {
                 Io::Tcp(s) => s.write_vectored(bufs),
                 #[cfg(unix)]
                 Io::Unix(s) => s.write_vectored(bufs),
+                #[cfg(feature = "rustls")]
+                Io::Tls(s) => s.write_vectored(bufs),
             };
             match r {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -121,8 +131,40 @@ impl Stream {
                 Err(e) => return Err(timed_out(e)),
             }
         }
+        // rustls may hold the last records until flushed.
+        #[cfg(feature = "rustls")]
+        if let Io::Tls(s) = &mut self.io {
+            s.flush().map_err(timed_out)?;
+        }
         Ok(())
     }
+}
+
+/// Runs a TLS handshake over a connected TCP stream within `timeout`.
+#[cfg(feature = "rustls")]
+pub(crate) fn tls_connect(
+    stream: Stream,
+    config: std::sync::Arc<rustls::ClientConfig>,
+    name: rustls::pki_types::ServerName<'static>,
+    timeout: Option<Duration>,
+) -> io::Result<Stream> {
+    let Io::Tcp(mut tcp) = stream.io else {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "TLS over a Unix domain socket is not supported",
+        ));
+    };
+    tcp.set_read_timeout(socket_timeout(timeout))?;
+    tcp.set_write_timeout(socket_timeout(timeout))?;
+    let mut conn = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).map_err(timed_out)?;
+    }
+    Ok(Stream {
+        io: Io::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))),
+        read_timeout: Some(timeout),
+        write_timeout: Some(timeout),
+    })
 }
 
 /// Resolves `host:port` with the system resolver.

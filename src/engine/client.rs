@@ -21,6 +21,7 @@ use crate::config::{Limits, PoolStatus, Timeout};
 use crate::error::{Error, ErrorKind, Result};
 use crate::proto::decode::ACCEPT_ENCODING as ACCEPTED_CODINGS;
 use crate::request::Request;
+use crate::tls::{Certificate, Identity, TlsOptions};
 use crate::urls::{merge_query, merge_url};
 
 /// The default `User-Agent`.
@@ -74,6 +75,7 @@ pub struct ClientBuilder {
     max_headers: Option<usize>,
     resolve: Vec<(String, SocketAddr)>,
     local_address: Option<IpAddr>,
+    tls: TlsOptions,
     transport: Option<Box<dyn Transport>>,
     error: Option<Error>,
 }
@@ -138,6 +140,7 @@ impl ClientBuilder {
             max_headers: None,
             resolve: Vec::new(),
             local_address: None,
+            tls: TlsOptions::default(),
             transport: None,
             error: None,
         }
@@ -242,6 +245,78 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts `cert` as a root, in addition to the built-in roots.
+    pub fn add_root_certificate(mut self, cert: Certificate) -> ClientBuilder {
+        self.tls.roots.push(cert);
+        self
+    }
+
+    /// Trusts the CA certificates of this PEM bundle file (httpx's
+    /// `verify="bundle.pem"`, curl's `--cacert`); the built-in roots are then
+    /// not used unless [`tls_built_in_root_certs`](Self::tls_built_in_root_certs) says so.
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
+        self.tls.ca_files.push(path.into());
+        self
+    }
+
+    /// Trusts the CA certificates of every PEM file in this directory
+    /// (curl's `--capath`); replaces the built-in roots as `ca_file` does.
+    pub fn ca_dir(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
+        self.tls.ca_dirs.push(path.into());
+        self
+    }
+
+    /// Whether to trust the built-in roots (webpki-roots, Mozilla's list).
+    /// Default: yes, unless a CA file or directory is given (also by
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR`).
+    pub fn tls_built_in_root_certs(mut self, enabled: bool) -> ClientBuilder {
+        self.tls.built_in_roots = Some(enabled);
+        self
+    }
+
+    /// Also trusts the operating system's certificate store. Default: no.
+    #[cfg(feature = "native-roots")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "native-roots")))]
+    pub fn native_roots(mut self, enabled: bool) -> ClientBuilder {
+        self.tls.native_roots = enabled;
+        self
+    }
+
+    /// Presents this client certificate to servers that ask for one.
+    pub fn identity(mut self, identity: Identity) -> ClientBuilder {
+        self.tls.identity = Some(identity);
+        self
+    }
+
+    /// Accepts any server certificate: expired, self-signed, for another
+    /// host (curl's `-k`). Default: no.
+    ///
+    /// # Warning
+    /// With this on, anyone on the network path can read and change the
+    /// traffic. Use it only against test servers you control.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> ClientBuilder {
+        self.tls.danger_accept_invalid_certs = accept;
+        self
+    }
+
+    /// Uses this rustls configuration as it is for HTTPS (httpx's
+    /// `SSLContext`): the one escape hatch for TLS settings ferrohttp does not
+    /// cover. The other TLS settings of this builder are then ignored.
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    pub fn use_preconfigured_tls(mut self, config: Arc<rustls::ClientConfig>) -> ClientBuilder {
+        self.tls.preconfigured = Some(config);
+        self
+    }
+
+    /// Whether to read settings from the environment: `SSL_CERT_FILE`,
+    /// `SSL_CERT_DIR`, `SSLKEYLOGFILE` (and, in later releases, proxies and
+    /// `.netrc`). Default: yes, as httpx.
+    pub fn trust_env(mut self, trust: bool) -> ClientBuilder {
+        self.tls.trust_env = trust;
+        self
+    }
+
     /// Uses `transport` instead of the default `HttpTransport`: a
     /// `MockTransport` for tests, or your own.
     pub fn transport(mut self, transport: impl Transport) -> ClientBuilder {
@@ -273,6 +348,10 @@ impl ClientBuilder {
                 }
                 if let Some(addr) = self.local_address {
                     t = t.local_address(addr);
+                }
+                #[cfg(feature = "rustls")]
+                if !self.tls.is_default() {
+                    t = t.tls_config(crate::tls::build_config(&self.tls)?);
                 }
                 Box::new(t)
             }

@@ -106,6 +106,10 @@ pub(crate) fn io_error(
     target: &str,
     deadline: &Deadline,
 ) -> Error {
+    #[cfg(feature = "rustls")]
+    if let Some(tls) = crate::tls::classify(&e, target) {
+        return tls;
+    }
     match e.kind() {
         std::io::ErrorKind::TimedOut if by_deadline => deadline.error(what, target).with_source(e),
         std::io::ErrorKind::TimedOut => {
@@ -127,6 +131,9 @@ pub(crate) struct ConnectOptions {
     pub(crate) resolve: HashMap<String, Vec<SocketAddr>>,
     /// How many times to retry a failed connect.
     pub(crate) retries: u32,
+    /// The TLS configuration; `None`: the process-wide default.
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 #[maybe]
@@ -135,6 +142,7 @@ impl Conn {
     /// within `timeout`, retrying failures `options.retries` times. The
     /// connection keeps `permit` for as long as it is open.
     pub(crate) async fn connect(
+        https: bool,
         host: &str,
         port: u16,
         options: &ConnectOptions,
@@ -145,7 +153,7 @@ impl Conn {
         let target: Arc<str> = Arc::from(format!("{host}:{port}"));
         let mut attempt = 0;
         loop {
-            match Conn::connect_once(host, port, &target, options, timeout, deadline).await {
+            match Conn::connect_once(https, host, port, &target, options, timeout, deadline).await {
                 Ok(stream) => return Ok(Conn::new(stream, target, permit)),
                 // httpx's `retries`: only failures to connect, where nothing
                 // of the request was sent; never past the deadline. The
@@ -165,6 +173,7 @@ impl Conn {
     }
 
     async fn connect_once(
+        https: bool,
         host: &str,
         port: u16,
         target: &str,
@@ -210,9 +219,38 @@ impl Conn {
             ));
         }
         let addrs = crate::happy::interleave(addrs);
-        rt::connect_tcp(&addrs, limit, options.local_address)
+        let stream = rt::connect_tcp(&addrs, limit, options.local_address)
             .await
-            .map_err(|e| connect_error(e, target))
+            .map_err(|e| connect_error(e, target))?;
+        if !https {
+            return Ok(stream);
+        }
+        #[cfg(feature = "rustls")]
+        {
+            let config = match &options.tls {
+                Some(config) => config.clone(),
+                None => crate::tls::default_config()?,
+            };
+            let name = crate::tls::server_name(host)?;
+            // The handshake is part of connecting, with its own connect timeout.
+            let (limit, by_deadline) = deadline.limit(timeout);
+            rt::tls_connect(stream, config, name, limit).await.map_err(|e| {
+                io_error(
+                    e,
+                    ErrorKind::ConnectTimeout,
+                    by_deadline,
+                    ErrorKind::Tls,
+                    "the TLS handshake",
+                    target,
+                    deadline,
+                )
+            })
+        }
+        #[cfg(not(feature = "rustls"))]
+        Err(Error::new(
+            ErrorKind::UnsupportedProtocol,
+            "https:// URLs need the `rustls` feature of ferrohttp",
+        ))
     }
 
     /// Sends `head`, then `body` framed as `head` says (`chunked`: as chunks).

@@ -135,6 +135,17 @@ impl HttpTransport {
         self
     }
 
+    /// Uses this rustls configuration for HTTPS: the escape hatch for what
+    /// ferrohttp's own TLS settings do not cover (httpx's `SSLContext`). The
+    /// same as `ClientBuilder::use_preconfigured_tls`.
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    #[must_use]
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> HttpTransport {
+        self.options().tls = Some(config);
+        self
+    }
+
     /// A snapshot of the pool: open and idle connections, idle per origin,
     /// waiting requests.
     pub fn status(&self) -> PoolStatus {
@@ -182,10 +193,13 @@ impl HttpTransport {
         let url = request.url();
         let port = match url.scheme() {
             "http" => url.port().unwrap_or(80),
+            #[cfg(feature = "rustls")]
+            "https" => url.port().unwrap_or(443),
+            #[cfg(not(feature = "rustls"))]
             "https" => {
                 return Err(Error::new(
                     ErrorKind::UnsupportedProtocol,
-                    "https:// URLs need TLS, which this version of ferrohttp does not have yet",
+                    "https:// URLs need the `rustls` feature of ferrohttp, which this build lacks",
                 ))
             }
             other => {
@@ -238,6 +252,7 @@ impl HttpTransport {
                 Checkout::Idle(conn) => (conn, true),
                 Checkout::New(permit) => {
                     let conn = Conn::connect(
+                        key.scheme == "https",
                         &key.host,
                         port,
                         &self.connect,

@@ -18,6 +18,8 @@ enum Io {
     Tcp(TcpStream),
     #[cfg(unix)]
     Unix(tokio::net::UnixStream),
+    #[cfg(feature = "rustls")]
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
 /// A connected byte stream: TCP, or a Unix domain socket.
@@ -53,6 +55,8 @@ impl Stream {
             Io::Tcp(s) => with_timeout(timeout, s.read(buf)).await,
             #[cfg(unix)]
             Io::Unix(s) => with_timeout(timeout, s.read(buf)).await,
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => with_timeout(timeout, s.read(buf)).await,
         }
     }
 
@@ -70,6 +74,8 @@ impl Stream {
                 Io::Tcp(s) => with_timeout(timeout, s.write_vectored(bufs)).await?,
                 #[cfg(unix)]
                 Io::Unix(s) => with_timeout(timeout, s.write_vectored(bufs)).await?,
+                #[cfg(feature = "rustls")]
+                Io::Tls(s) => with_timeout(timeout, s.write_vectored(bufs)).await?,
             };
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
@@ -77,8 +83,34 @@ impl Stream {
             *written += n as u64;
             IoSlice::advance_slices(&mut bufs, n);
         }
+        // tokio-rustls may hold the last records until flushed.
+        #[cfg(feature = "rustls")]
+        if let Io::Tls(s) = &mut self.io {
+            with_timeout(timeout, s.flush()).await?;
+        }
         Ok(())
     }
+}
+
+/// Runs a TLS handshake over a connected TCP stream within `timeout`.
+#[cfg(feature = "rustls")]
+pub(crate) async fn tls_connect(
+    stream: Stream,
+    config: std::sync::Arc<rustls::ClientConfig>,
+    name: rustls::pki_types::ServerName<'static>,
+    timeout: Option<Duration>,
+) -> io::Result<Stream> {
+    let Io::Tcp(tcp) = stream.io else {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "TLS over a Unix domain socket is not supported",
+        ));
+    };
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let tls = with_timeout(timeout, connector.connect(name, tcp)).await?;
+    Ok(Stream {
+        io: Io::Tls(Box::new(tls)),
+    })
 }
 
 /// Resolves `host:port` with the system resolver (on tokio's blocking pool).
