@@ -71,7 +71,10 @@ impl Certificate {
             .collect()
     }
 
-    #[cfg_attr(not(feature = "rustls"), allow(dead_code, reason = "read by the rustls config"))]
+    #[cfg_attr(
+        not(feature = "rustls"),
+        allow(dead_code, reason = "read by the rustls config")
+    )]
     pub(crate) fn der(&self) -> &CertificateDer<'static> {
         &self.der
     }
@@ -97,7 +100,10 @@ impl Certificate {
 #[derive(Clone)]
 pub struct Identity {
     chain: Vec<CertificateDer<'static>>,
-    #[cfg_attr(not(feature = "rustls"), allow(dead_code, reason = "read by the rustls config"))]
+    #[cfg_attr(
+        not(feature = "rustls"),
+        allow(dead_code, reason = "read by the rustls config")
+    )]
     key: std::sync::Arc<PrivateKeyDer<'static>>,
 }
 
@@ -170,9 +176,8 @@ impl Identity {
         password: Option<&str>,
     ) -> Result<Identity> {
         let read = |p: &Path| {
-            std::fs::read(p).map_err(|e| {
-                tls_error(format!("cannot read {}", p.display())).with_source(e)
-            })
+            std::fs::read(p)
+                .map_err(|e| tls_error(format!("cannot read {}", p.display())).with_source(e))
         };
         let (cert, key) = (cert.as_ref(), key.as_ref());
         let (chain, key_pem) = (read(cert)?, read(key)?);
@@ -192,7 +197,9 @@ impl Identity {
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| tls_error("malformed PEM certificate chain").with_source(e))?;
         if chain.is_empty() {
-            return Err(tls_error("no certificate found in the client certificate PEM"));
+            return Err(tls_error(
+                "no certificate found in the client certificate PEM",
+            ));
         }
         Ok(Identity {
             chain,
@@ -207,7 +214,10 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Everything a client's TLS configuration is made of.
 #[derive(Clone, Debug)]
-#[cfg_attr(not(feature = "rustls"), allow(dead_code, reason = "read by the rustls config"))]
+#[cfg_attr(
+    not(feature = "rustls"),
+    allow(dead_code, reason = "read by the rustls config")
+)]
 pub(crate) struct TlsOptions {
     pub(crate) roots: Vec<Certificate>,
     pub(crate) ca_files: Vec<PathBuf>,
@@ -225,7 +235,10 @@ pub(crate) struct TlsOptions {
 
 impl TlsOptions {
     /// Whether nothing was set: the process-wide default config will do.
-    #[cfg_attr(not(feature = "rustls"), allow(dead_code, reason = "read by the rustls config"))]
+    #[cfg_attr(
+        not(feature = "rustls"),
+        allow(dead_code, reason = "read by the rustls config")
+    )]
     pub(crate) fn is_default(&self) -> bool {
         let d = TlsOptions::default();
         self.roots.is_empty()
@@ -282,7 +295,9 @@ mod with_rustls {
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
     use rustls::crypto::CryptoProvider;
     use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+    use rustls::{
+        CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    };
 
     use super::{tls_error, Certificate, TlsOptions};
     use crate::error::{Error, ErrorKind, Result};
@@ -307,7 +322,11 @@ mod with_rustls {
 
     fn add_pem_file(store: &mut RootCertStore, path: &std::path::Path) -> Result<usize> {
         let pem = std::fs::read(path).map_err(|e| {
-            tls_error(format!("cannot read CA certificates from {}", path.display())).with_source(e)
+            tls_error(format!(
+                "cannot read CA certificates from {}",
+                path.display()
+            ))
+            .with_source(e)
         })?;
         let certs = Certificate::from_pem_bundle(&pem)
             .map_err(|e| tls_error(format!("bad CA file {}", path.display())).with_source(e))?;
@@ -461,8 +480,11 @@ mod with_rustls {
     pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         ServerName::try_from(host.to_string()).map_err(|e| {
-            Error::new(ErrorKind::InvalidUrl, format!("{host:?} is not a valid TLS server name"))
-                .with_source(e)
+            Error::new(
+                ErrorKind::InvalidUrl,
+                format!("{host:?} is not a valid TLS server name"),
+            )
+            .with_source(e)
         })
     }
 

@@ -234,17 +234,19 @@ impl Conn {
             let name = crate::tls::server_name(host)?;
             // The handshake is part of connecting, with its own connect timeout.
             let (limit, by_deadline) = deadline.limit(timeout);
-            rt::tls_connect(stream, config, name, limit).await.map_err(|e| {
-                io_error(
-                    e,
-                    ErrorKind::ConnectTimeout,
-                    by_deadline,
-                    ErrorKind::Tls,
-                    "the TLS handshake",
-                    target,
-                    deadline,
-                )
-            })
+            rt::tls_connect(stream, config, name, limit)
+                .await
+                .map_err(|e| {
+                    io_error(
+                        e,
+                        ErrorKind::ConnectTimeout,
+                        by_deadline,
+                        ErrorKind::Tls,
+                        "the TLS handshake",
+                        target,
+                        deadline,
+                    )
+                })
         }
         #[cfg(not(feature = "rustls"))]
         Err(Error::new(

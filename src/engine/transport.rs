@@ -191,24 +191,23 @@ fn request_framing(method: &Method, body: &crate::Body) -> BodyFraming {
 impl HttpTransport {
     async fn send_request(&self, request: &mut Request) -> Result<Response> {
         let url = request.url();
-        let port = match url.scheme() {
-            "http" => url.port().unwrap_or(80),
-            #[cfg(feature = "rustls")]
-            "https" => url.port().unwrap_or(443),
-            #[cfg(not(feature = "rustls"))]
-            "https" => {
-                return Err(Error::new(
+        let port =
+            match url.scheme() {
+                "http" => url.port().unwrap_or(80),
+                #[cfg(feature = "rustls")]
+                "https" => url.port().unwrap_or(443),
+                #[cfg(not(feature = "rustls"))]
+                "https" => return Err(Error::new(
                     ErrorKind::UnsupportedProtocol,
                     "https:// URLs need the `rustls` feature of ferrohttp, which this build lacks",
-                ))
-            }
-            other => {
-                return Err(Error::new(
-                    ErrorKind::UnsupportedProtocol,
-                    format!("unsupported URL scheme {other:?} (http and https are)"),
-                ))
-            }
-        };
+                )),
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::UnsupportedProtocol,
+                        format!("unsupported URL scheme {other:?} (http and https are)"),
+                    ))
+                }
+            };
         #[cfg(not(unix))]
         if self.connect.uds.is_some() {
             return Err(Error::new(

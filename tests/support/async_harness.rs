@@ -3,7 +3,10 @@
 // `Response`, `maybe`, and the helpers the scenarios call.
 
 #[allow(unused_imports, reason = "not every scenario uses every name")]
-use ferrohttp::{AsyncBody, AsyncClient as Client, AsyncHttpTransport as Transport, AsyncResponse as Response, Body};
+use ferrohttp::{
+    AsyncBody, AsyncClient as Client, AsyncClientBuilder as Builder, AsyncHttpTransport as Transport,
+    AsyncResponse as Response, Body,
+};
 #[allow(unused_imports, reason = "not every scenario uses every name")]
 use maybe_async::must_be_async as maybe;
 

@@ -3,7 +3,7 @@
 // `Response`, `maybe`, and the helpers the scenarios call.
 
 #[allow(unused_imports, reason = "not every scenario uses every name")]
-use ferrohttp::{Body, Client, HttpTransport as Transport, Response};
+use ferrohttp::{Body, Client, ClientBuilder as Builder, HttpTransport as Transport, Response};
 #[allow(unused_imports, reason = "not every scenario uses every name")]
 use maybe_async::must_be_sync as maybe;
 

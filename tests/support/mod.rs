@@ -4,6 +4,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of the helpers")]
 
+pub mod tls;
+
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -49,7 +51,7 @@ pub enum Reply {
     /// Write nothing and wait this long, then close.
     Stall(Duration),
     /// Do anything with the stream; the connection closes afterwards.
-    Custom(Box<dyn FnOnce(&mut TcpStream) + Send>),
+    Custom(Box<dyn FnOnce(&mut dyn Write) + Send>),
 }
 
 impl Reply {
@@ -208,38 +210,14 @@ impl Drop for Server {
     }
 }
 
-/// Streams the test server can serve: TCP, and Unix sockets.
-pub trait ServerStream: Read + Write + Sized {
-    fn try_clone_stream(&self) -> io::Result<Self>;
-    fn as_tcp(&mut self) -> Option<&mut TcpStream> {
-        None
-    }
-}
-
-impl ServerStream for TcpStream {
-    fn try_clone_stream(&self) -> io::Result<Self> {
-        self.try_clone()
-    }
-    fn as_tcp(&mut self) -> Option<&mut TcpStream> {
-        Some(self)
-    }
-}
-
-#[cfg(unix)]
-impl ServerStream for std::os::unix::net::UnixStream {
-    fn try_clone_stream(&self) -> io::Result<Self> {
-        self.try_clone()
-    }
-}
-
-/// Serves HTTP/1.1 requests on one connection with `handler`.
-pub fn serve_connection<S: ServerStream>(
+/// Serves HTTP/1.1 requests on one connection (TCP, Unix socket, TLS)
+/// with `handler`, until the client closes it or a reply closes it.
+pub fn serve_connection<S: Read + Write>(
     stream: S,
     index: usize,
     handler: &(dyn Fn(&Recorded) -> Reply + Send + Sync),
     requests: &Mutex<Vec<Recorded>>,
 ) {
-    let mut writer = stream.try_clone_stream().unwrap();
     let mut reader = BufReader::new(stream);
     loop {
         let Some(mut req) = read_request(&mut reader).unwrap_or(None) else {
@@ -247,14 +225,19 @@ pub fn serve_connection<S: ServerStream>(
         };
         req.connection = index;
         requests.lock().unwrap().push(req.clone());
+        let writer = reader.get_mut();
         match handler(&req) {
             Reply::Raw(bytes) => {
-                if writer.write_all(&bytes).is_err() {
+                if writer
+                    .write_all(&bytes)
+                    .and_then(|()| writer.flush())
+                    .is_err()
+                {
                     return;
                 }
             }
             Reply::RawClose(bytes) => {
-                let _ = writer.write_all(&bytes);
+                let _ = writer.write_all(&bytes).and_then(|()| writer.flush());
                 return;
             }
             Reply::Stall(d) => {
@@ -262,7 +245,7 @@ pub fn serve_connection<S: ServerStream>(
                 return;
             }
             Reply::Custom(f) => {
-                f(writer.as_tcp().expect("custom replies need a TCP stream"));
+                f(writer);
                 return;
             }
         }

@@ -1,0 +1,211 @@
+// HTTPS scenarios shared by both clients (included by tests/tls.rs).
+
+use crate::support::tls::{
+    server_config, Pki, TlsServer, CLIENT_KEY, CLIENT_KEY_ENCRYPTED, CLIENT_KEY_PASSWORD,
+};
+use crate::support::Reply;
+use ferrohttp::{Certificate, ErrorKind, Identity};
+
+fn loopback() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// A client builder that trusts `pki` and sends `*.test` and localhost to 127.0.0.1.
+fn trusting(pki: &Pki) -> Builder {
+    Client::builder()
+        .add_root_certificate(Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap())
+        .tls_built_in_root_certs(false)
+        .resolve("localhost", loopback())
+        .resolve("secure.test", loopback())
+        .resolve("wrong.test", loopback())
+}
+
+#[maybe]
+async fn get_text(client: &Client, url: &str) -> ferrohttp::Result<String> {
+    client.get(url).send().await?.text().await
+}
+
+scenario! {
+    async fn https_with_a_custom_ca() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |req| Reply::ok(format!("tls {}", req.target)));
+        let client = trusting(&pki).build().unwrap();
+        let text = get_text(&client, &server.url("secure.test", "/x")).await.unwrap();
+        assert_eq!(text, "tls /x");
+        let hs = &server.handshakes()[0];
+        assert_eq!(hs.sni.as_deref(), Some("secure.test"), "SNI carries the DNS name");
+        assert_eq!(hs.alpn.as_deref(), Some(&b"http/1.1"[..]), "ALPN offers http/1.1");
+        // Keep-alive over TLS: a second request on the same connection.
+        get_text(&client, &server.url("secure.test", "/y")).await.unwrap();
+        assert_eq!(server.server.connections(), 1);
+    }
+}
+
+scenario! {
+    async fn ca_file_and_ip_address_certificates() {
+        let pki = Pki::new();
+        let dir = std::env::temp_dir().join(format!("ferrohttp-ca-{}-{}", std::process::id(), line!()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("ca.pem");
+        std::fs::write(&ca, &pki.ca_pem).unwrap();
+        let server = TlsServer::start(server_config(&pki.leaf(&["127.0.0.1"]), None), |_| Reply::ok("ip"));
+        let client = Client::builder().ca_file(&ca).build().unwrap();
+        let text = get_text(&client, &server.url("127.0.0.1", "/")).await.unwrap();
+        assert_eq!(text, "ip");
+        assert_eq!(server.handshakes()[0].sni, None, "no SNI for an IP address");
+        // A directory of PEM files works the same.
+        let client = Client::builder().ca_dir(&dir).build().unwrap();
+        let got = get_text(&client, &server.url("127.0.0.1", "/")).await.unwrap();
+        assert_eq!(got, "ip");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+scenario! {
+    async fn default_roots_reject_an_unknown_issuer() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |_| Reply::ok("no"));
+        let client = Client::builder().resolve("secure.test", loopback()).build().unwrap();
+        let e = get_text(&client, &server.url("secure.test", "/")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Tls, "{e:?}");
+        assert!(e.to_string().contains("unknown issuer"), "{e}");
+        assert!(e.to_string().contains("secure.test"), "{e}");
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(server.requests.lock().unwrap().is_empty());
+    }
+}
+
+scenario! {
+    async fn wrong_host_name() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |_| Reply::ok("no"));
+        let client = trusting(&pki).build().unwrap();
+        let e = get_text(&client, &server.url("wrong.test", "/")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Tls, "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.contains("not valid for the name wrong.test"), "{msg}");
+        assert!(msg.contains("secure.test"), "names what it is valid for: {msg}");
+    }
+}
+
+scenario! {
+    async fn expired_certificate() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.expired_leaf(&["secure.test"]), None), |_| Reply::ok("no"));
+        let client = trusting(&pki).build().unwrap();
+        let e = get_text(&client, &server.url("secure.test", "/")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Tls, "{e:?}");
+        assert!(e.to_string().contains("expired at 2020-06-01"), "{e}");
+    }
+}
+
+scenario! {
+    async fn danger_accept_invalid_certs() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.expired_leaf(&["secure.test"]), None), |_| Reply::ok("accepted"));
+        let client = Client::builder()
+            .resolve("wrong.test", loopback())
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap();
+        // Expired, unknown issuer and another name: all accepted.
+        let got = get_text(&client, &server.url("wrong.test", "/")).await.unwrap();
+        assert_eq!(got, "accepted");
+    }
+}
+
+scenario! {
+    async fn client_certificate_required() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), Some(&pki)), |_| Reply::ok("mutual"));
+        let without = trusting(&pki).build().unwrap();
+        let e = get_text(&without, &server.url("secure.test", "/")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Tls, "{e:?}");
+        assert!(e.to_string().contains("requires a client certificate"), "{e}");
+
+        let id = Identity::from_pem(pki.client_cert().as_bytes(), CLIENT_KEY.as_bytes()).unwrap();
+        let with = trusting(&pki).identity(id).build().unwrap();
+        let got = get_text(&with, &server.url("secure.test", "/")).await.unwrap();
+        assert_eq!(got, "mutual");
+        assert!(server.handshakes().iter().any(|h| h.client_cert));
+    }
+}
+
+scenario! {
+    async fn encrypted_client_key() {
+        let pki = Pki::new();
+        let cert = pki.client_cert();
+        let e = Identity::from_pkcs8_encrypted_pem(cert.as_bytes(), CLIENT_KEY_ENCRYPTED.as_bytes(), "wrong").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Tls);
+        assert!(e.to_string().contains("wrong password"), "{e}");
+        let e = Identity::from_pem(cert.as_bytes(), CLIENT_KEY_ENCRYPTED.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("encrypted"), "{e}");
+
+        let id = Identity::from_pkcs8_encrypted_pem(cert.as_bytes(), CLIENT_KEY_ENCRYPTED.as_bytes(), CLIENT_KEY_PASSWORD).unwrap();
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), Some(&pki)), |_| Reply::ok("decrypted"));
+        let client = trusting(&pki).identity(id).build().unwrap();
+        let got = get_text(&client, &server.url("secure.test", "/")).await.unwrap();
+        assert_eq!(got, "decrypted");
+    }
+}
+
+scenario! {
+    async fn sessions_resume_across_connections() {
+        let pki = Pki::new();
+        // Each response closes its connection, so each request handshakes.
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |_| {
+            Reply::close("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+        });
+        let client = trusting(&pki).build().unwrap();
+        for _ in 0..3 {
+            let got = get_text(&client, &server.url("secure.test", "/")).await.unwrap();
+            assert_eq!(got, "ok");
+        }
+        let kinds: Vec<_> = server.handshakes().iter().map(|h| h.kind).collect();
+        assert_eq!(kinds.len(), 3);
+        assert_eq!(kinds[0], Some(rustls::HandshakeKind::Full));
+        assert_eq!(kinds[1], Some(rustls::HandshakeKind::Resumed), "{kinds:?}");
+        assert_eq!(kinds[2], Some(rustls::HandshakeKind::Resumed), "{kinds:?}");
+    }
+}
+
+scenario! {
+    async fn truncated_close_delimited_body_is_an_error() {
+        let pki = Pki::new();
+        // No Content-Length and no close_notify: the TCP close alone must not
+        // count as the end of the body (it may be an attacker's truncation).
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |_| {
+            Reply::Custom(Box::new(|w| {
+                let _ = w.write_all(b"HTTP/1.1 200 OK\r\n\r\npartial");
+                let _ = w.flush();
+            }))
+        });
+        let client = trusting(&pki).build().unwrap();
+        let r = client.get(server.url("secure.test", "/")).send().await.unwrap();
+        let e = r.bytes().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Read, "{e:?}");
+    }
+}
+
+scenario! {
+    async fn preconfigured_rustls_config() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |_| Reply::ok("hatch"));
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(rustls::pki_types::CertificateDer::from(
+            rustls::pki_types::pem::PemObject::from_pem_slice(pki.ca_pem.as_bytes()).map(|c: rustls::pki_types::CertificateDer<'static>| c.to_vec()).unwrap(),
+        )).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let client = Client::builder()
+            .resolve("secure.test", loopback())
+            .use_preconfigured_tls(std::sync::Arc::new(config))
+            .build()
+            .unwrap();
+        let got = get_text(&client, &server.url("secure.test", "/")).await.unwrap();
+        assert_eq!(got, "hatch");
+    }
+}
