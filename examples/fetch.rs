@@ -19,9 +19,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ferrohttp::{
-    Body, Client, ErrorKind, HeaderName, HeaderValue, HttpTransport, Method, Response, Timeout,
-};
+use ferrohttp::{Body, Client, ErrorKind, HeaderName, HeaderValue, Method, Response, Timeout};
 
 const USAGE: &str = "\
 Usage: fetch [options...] <url>
@@ -44,6 +42,12 @@ Usage: fetch [options...] <url>
      --retry <num>          Retry transient failures (timeouts, 408, 429, 5xx)
      --unix-socket <path>   Connect through this Unix domain socket
      --interface <addr>     Use this source IP address
+     --cacert <file>        CA certificate bundle to verify the peer against
+     --capath <dir>         Directory of CA certificates
+ -k, --insecure             Allow insecure server connections
+ -E, --cert <file[:pass]>   Client certificate file (and key password)
+     --key <file>           Private key file (default: in the --cert file)
+     --pass <phrase>        Pass phrase for the private key
      --compressed           Accepted; responses are always decoded
  -f, --fail                 Fail fast with no output on HTTP errors (exit 22)
  -s, --silent               Silent mode
@@ -112,6 +116,12 @@ struct Options {
     retry: u32,
     unix_socket: Option<String>,
     interface: Option<std::net::IpAddr>,
+    cacert: Option<String>,
+    capath: Option<String>,
+    insecure: bool,
+    cert: Option<String>,
+    key: Option<String>,
+    pass: Option<String>,
     fail: bool,
     silent: bool,
     show_error: bool,
@@ -146,6 +156,7 @@ impl From<ferrohttp::Error> for Failure {
             ErrorKind::Read => 56,
             ErrorKind::RemoteProtocol => 8,
             ErrorKind::Decoding => 61,
+            ErrorKind::Tls if is_certificate_problem(&e) => 60,
             ErrorKind::Tls => 35,
             ErrorKind::TooManyRedirects => 47,
             ErrorKind::RequestBody => 26,
@@ -161,6 +172,12 @@ impl From<ferrohttp::Error> for Failure {
         }
         Failure { code, message }
     }
+}
+
+/// curl exits 60 when the peer's certificate cannot be verified, 35 for
+/// other TLS failures.
+fn is_certificate_problem(e: &ferrohttp::Error) -> bool {
+    e.to_string().starts_with("certificate of")
 }
 
 fn main() -> ExitCode {
@@ -190,7 +207,7 @@ fn main() -> ExitCode {
 
 /// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
 fn expand_short(args: &[String]) -> Vec<String> {
-    const WITH_VALUE: &str = "XHdoeA";
+    const WITH_VALUE: &str = "XHdoeAmE";
     let mut out = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
@@ -255,6 +272,12 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
                 })?;
             }
             "--unix-socket" => o.unix_socket = Some(value(&mut i, a)?),
+            "--cacert" => o.cacert = Some(value(&mut i, a)?),
+            "--capath" => o.capath = Some(value(&mut i, a)?),
+            "-k" | "--insecure" => o.insecure = true,
+            "-E" | "--cert" => o.cert = Some(value(&mut i, a)?),
+            "--key" => o.key = Some(value(&mut i, a)?),
+            "--pass" => o.pass = Some(value(&mut i, a)?),
             "--interface" => {
                 let v = value(&mut i, a)?;
                 o.interface = Some(v.parse().map_err(|_| {
@@ -403,17 +426,33 @@ fn run(o: &Options) -> Result<u8, Failure> {
     let timeout = Timeout::none()
         .connect(connect)
         .total(o.max_time.map(Duration::from_secs_f64));
-    let mut transport = HttpTransport::new();
+    let mut builder = Client::builder()
+        .timeout(timeout)
+        .danger_accept_invalid_certs(o.insecure);
     if let Some(path) = &o.unix_socket {
-        transport = transport.uds(path);
+        builder = builder.unix_socket(path);
     }
     if let Some(ip) = o.interface {
-        transport = transport.local_address(ip);
+        builder = builder.local_address(ip);
     }
-    let client = Client::builder()
-        .timeout(timeout)
-        .transport(transport)
-        .build()?;
+    if let Some(ca) = &o.cacert {
+        builder = builder.ca_file(ca);
+    }
+    if let Some(dir) = &o.capath {
+        builder = builder.ca_dir(dir);
+    }
+    if let Some(cert) = &o.cert {
+        // curl's `--cert file:password`.
+        let (file, pass) = match cert.split_once(':') {
+            Some((f, p)) => (f, Some(p.to_string())),
+            None => (cert.as_str(), o.pass.clone()),
+        };
+        let key = o.key.as_deref().unwrap_or(file);
+        let id = ferrohttp::Identity::from_pem_files(file, key, pass.as_deref())
+            .map_err(|e| Failure::new(58, format!("unable to use client certificate: {e}")))?;
+        builder = builder.identity(id);
+    }
+    let client = builder.build()?;
 
     // --retry: curl's transient failures (a timeout, or 408, 429, 500, 502,
     // 503, 504), after 1 s doubling, or the server's Retry-After.

@@ -305,3 +305,89 @@ fn unix_socket() {
     t.join().unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[cfg(feature = "rustls")]
+mod tls {
+    use super::fetch;
+    use crate::support::tls::{
+        server_config, Pki, TlsServer, CLIENT_KEY_ENCRYPTED, CLIENT_KEY_PASSWORD,
+    };
+    use crate::support::Reply;
+
+    fn write_temp(name: &str, content: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("fetch-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    #[test]
+    fn cacert_insecure_and_exit_60() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["127.0.0.1"]), None), |_| {
+            Reply::ok("secure")
+        });
+        let url = server.url("127.0.0.1", "/");
+        let out = fetch(&[&url]);
+        assert_eq!(
+            out.status.code(),
+            Some(60),
+            "unknown issuer: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ca = write_temp("ca.pem", &pki.ca_pem);
+        let out = fetch(&["--cacert", ca.to_str().unwrap(), &url]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "secure");
+        let out = fetch(&["-k", &url]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "secure");
+    }
+
+    #[test]
+    fn client_certificate_with_encrypted_key() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["127.0.0.1"]), Some(&pki)), |_| {
+            Reply::ok("mutual")
+        });
+        let url = server.url("127.0.0.1", "/");
+        let ca = write_temp("ca2.pem", &pki.ca_pem);
+        let cert = write_temp("client.pem", &pki.client_cert());
+        let key = write_temp("client-enc.pem", CLIENT_KEY_ENCRYPTED);
+        let out = fetch(&["--cacert", ca.to_str().unwrap(), &url]);
+        assert_eq!(
+            out.status.code(),
+            Some(35),
+            "no client cert: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = fetch(&[
+            "--cacert",
+            ca.to_str().unwrap(),
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--pass",
+            CLIENT_KEY_PASSWORD,
+            &url,
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "mutual",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = fetch(&[
+            "--cacert",
+            ca.to_str().unwrap(),
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--pass",
+            "wrong",
+            &url,
+        ]);
+        assert_eq!(out.status.code(), Some(58));
+    }
+}

@@ -75,6 +75,8 @@ pub struct ClientBuilder {
     max_headers: Option<usize>,
     resolve: Vec<(String, SocketAddr)>,
     local_address: Option<IpAddr>,
+    uds: Option<std::path::PathBuf>,
+    retries: u32,
     tls: TlsOptions,
     transport: Option<Box<dyn Transport>>,
     error: Option<Error>,
@@ -140,6 +142,8 @@ impl ClientBuilder {
             max_headers: None,
             resolve: Vec::new(),
             local_address: None,
+            uds: None,
+            retries: 0,
             tls: TlsOptions::default(),
             transport: None,
             error: None,
@@ -242,6 +246,21 @@ impl ClientBuilder {
     /// `local_address`). Ignored when a custom transport is given.
     pub fn local_address(mut self, addr: IpAddr) -> ClientBuilder {
         self.local_address = Some(addr);
+        self
+    }
+
+    /// Connects through the Unix domain socket at `path` (curl's
+    /// `--unix-socket`); see [`HttpTransport::uds`]. Ignored when a custom
+    /// transport is given.
+    pub fn unix_socket(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
+        self.uds = Some(path.into());
+        self
+    }
+
+    /// Retries a failed connect `n` more times; see
+    /// [`HttpTransport::retries`]. Ignored when a custom transport is given.
+    pub fn retries(mut self, n: u32) -> ClientBuilder {
+        self.retries = n;
         self
     }
 
@@ -349,6 +368,10 @@ impl ClientBuilder {
                 if let Some(addr) = self.local_address {
                     t = t.local_address(addr);
                 }
+                if let Some(path) = self.uds {
+                    t = t.uds(path);
+                }
+                t = t.retries(self.retries);
                 #[cfg(feature = "rustls")]
                 if !self.tls.is_default() {
                     t = t.tls_config(crate::tls::build_config(&self.tls)?);
