@@ -137,7 +137,6 @@ scenario! {
     async fn total_timeout_bounds_a_trickling_body() {
         let server = Server::http(|_| {
             Reply::Custom(Box::new(|s| {
-                use std::io::Write;
                 let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
                 for _ in 0..100 {
                     if s.write_all(b"x").is_err() {

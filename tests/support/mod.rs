@@ -42,6 +42,9 @@ impl Recorded {
     }
 }
 
+/// A reply written by hand on the connection.
+pub type CustomReply = Box<dyn FnOnce(&mut dyn Write) + Send>;
+
 /// What the server does after reading a request.
 pub enum Reply {
     /// Write these bytes and keep the connection for the next request.
@@ -51,7 +54,7 @@ pub enum Reply {
     /// Write nothing and wait this long, then close.
     Stall(Duration),
     /// Do anything with the stream; the connection closes afterwards.
-    Custom(Box<dyn FnOnce(&mut dyn Write) + Send>),
+    Custom(CustomReply),
 }
 
 impl Reply {
