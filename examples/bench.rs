@@ -11,11 +11,15 @@
 //! requests per second for each. Run it under `strace -c -f` to count
 //! syscalls per request (see the README's performance section).
 //!
+//! With the `rustls` feature (default) it then starts a local HTTPS server
+//! (a certificate made with rcgen) and measures new-connection requests with
+//! full handshakes, with resumed sessions, and keep-alive requests.
+//!
 //! What it cuts short: the built-in server is not a real web server; point
 //! `--url` at nginx for numbers that include one.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,17 +28,13 @@ use ferrohttp::{Client, Limits};
 fn serve(listener: TcpListener) {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
+        let _ = stream.set_nodelay(true);
         std::thread::spawn(move || handle(stream));
     }
 }
 
 /// Answers GETs (no request bodies) until the client closes.
-fn handle(stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
-    let mut writer = match stream.try_clone() {
-        Ok(w) => w,
-        Err(_) => return,
-    };
+fn handle(stream: impl Read + Write) {
     let mut reader = BufReader::with_capacity(16 * 1024, stream);
     let mut line = String::new();
     loop {
@@ -47,8 +47,10 @@ fn handle(stream: TcpStream) {
                 Ok(_) => {}
             }
         }
+        let writer = reader.get_mut();
         if writer
             .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .and_then(|()| writer.flush())
             .is_err()
         {
             return;
@@ -125,6 +127,98 @@ fn main() {
 
     #[cfg(feature = "async")]
     run_async(&url, n, c);
+
+    #[cfg(feature = "rustls")]
+    run_https(n);
+}
+
+/// HTTPS: full handshakes, resumed handshakes, and keep-alive requests.
+#[cfg(feature = "rustls")]
+fn run_https(n: usize) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("certificate");
+    let cert_pem = cert.pem();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server_config = |resumption: bool| {
+        let mut config = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).expect("cert")],
+                PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).expect("key"),
+            )
+            .expect("server config");
+        if !resumption {
+            config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            config.send_tls13_tickets = 0;
+        }
+        Arc::new(config)
+    };
+    let start_server = |config: Arc<rustls::ServerConfig>| {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            for tcp in listener.incoming() {
+                let Ok(tcp) = tcp else { continue };
+                let _ = tcp.set_nodelay(true);
+                let config = config.clone();
+                std::thread::spawn(move || {
+                    if let Ok(conn) = rustls::ServerConnection::new(config) {
+                        handle(rustls::StreamOwned::new(conn, tcp));
+                    }
+                });
+            }
+        });
+        format!("https://localhost:{port}/")
+    };
+    let client = |keep_alive: bool| {
+        let limits = if keep_alive {
+            Limits::default()
+        } else {
+            Limits::default().max_keepalive_connections(0)
+        };
+        Client::builder()
+            .add_root_certificate(
+                ferrohttp::Certificate::from_pem(cert_pem.as_bytes()).expect("ca"),
+            )
+            .resolve("localhost", "127.0.0.1:0".parse().expect("addr"))
+            .limits(limits)
+            .build()
+            .expect("client")
+    };
+    let mut buf = vec![0u8; 16 * 1024];
+    let handshakes = (n / 10).max(100);
+    for (label, resumption, keep_alive, count) in [
+        (
+            "https, new connection, full handshake",
+            false,
+            false,
+            handshakes,
+        ),
+        (
+            "https, new connection, resumed session",
+            true,
+            false,
+            handshakes,
+        ),
+        ("https, keep-alive", true, true, n),
+    ] {
+        let url = start_server(server_config(resumption));
+        let client = client(keep_alive);
+        get(&client, &url, &mut buf);
+        let started = Instant::now();
+        for _ in 0..count {
+            get(&client, &url, &mut buf);
+        }
+        report(label, count, started);
+    }
 }
 
 #[cfg(feature = "async")]
