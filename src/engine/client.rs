@@ -330,7 +330,9 @@ impl ClientBuilder {
 
     /// Whether to read settings from the environment: `SSL_CERT_FILE`,
     /// `SSL_CERT_DIR`, `SSLKEYLOGFILE` (and, in later releases, proxies and
-    /// `.netrc`). Default: yes, as httpx.
+    /// `.netrc`). Default: yes, as httpx. They are read when the client is
+    /// built; a client with no TLS settings of its own shares one default
+    /// configuration per process, read when the first such client is built.
     pub fn trust_env(mut self, trust: bool) -> ClientBuilder {
         self.tls.trust_env = trust;
         self

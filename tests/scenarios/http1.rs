@@ -568,6 +568,11 @@ scenario! {
         let client = Client::new();
         let e = client.get("ftp://127.0.0.1/").send().await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnsupportedProtocol);
+        if cfg!(not(feature = "rustls")) {
+            let e = client.get("https://127.0.0.1/").send().await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::UnsupportedProtocol);
+            assert!(e.to_string().contains("`rustls` feature"), "{e}");
+        }
         let e = client.get("http://[::1").send().await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidUrl);
         let e = client.get("/relative").send().await.unwrap_err();

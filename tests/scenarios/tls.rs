@@ -1,7 +1,8 @@
 // HTTPS scenarios shared by both clients (included by tests/tls.rs).
 
 use crate::support::tls::{
-    server_config, Pki, TlsServer, CLIENT_KEY, CLIENT_KEY_ENCRYPTED, CLIENT_KEY_PASSWORD,
+    server_config, server_config_versions, Pki, TlsServer, CLIENT_KEY, CLIENT_KEY_ENCRYPTED,
+    CLIENT_KEY_PASSWORD, CLIENT_KEY_SEC1, CLIENT_RSA_PKCS1,
 };
 use crate::support::Reply;
 use ferrohttp::{Certificate, ErrorKind, Identity};
@@ -207,5 +208,36 @@ scenario! {
             .unwrap();
         let got = get_text(&client, &server.url("secure.test", "/")).await.unwrap();
         assert_eq!(got, "hatch");
+    }
+}
+
+scenario! {
+    async fn client_keys_in_sec1_and_pkcs1_form() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), Some(&pki)), |_| Reply::ok("keyed"));
+        let sec1 = Identity::from_pem(pki.client_cert().as_bytes(), CLIENT_KEY_SEC1.as_bytes()).unwrap();
+        let client = trusting(&pki).identity(sec1).build().unwrap();
+        let got = get_text(&client, &server.url("secure.test", "/")).await.unwrap();
+        assert_eq!(got, "keyed");
+        let rsa = Identity::from_pem(pki.client_rsa_cert().as_bytes(), CLIENT_RSA_PKCS1.as_bytes()).unwrap();
+        let client = trusting(&pki).identity(rsa).build().unwrap();
+        let got = get_text(&client, &server.url("secure.test", "/")).await.unwrap();
+        assert_eq!(got, "keyed");
+        assert_eq!(server.handshakes().iter().filter(|h| h.client_cert).count(), 2);
+    }
+}
+
+scenario! {
+    async fn tls_1_2_and_1_3() {
+        let pki = Pki::new();
+        for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+            let server = TlsServer::start(
+                server_config_versions(&pki.leaf(&["secure.test"]), None, &[version]),
+                |_| Reply::ok("versioned"),
+            );
+            let client = trusting(&pki).build().unwrap();
+            let got = get_text(&client, &server.url("secure.test", "/")).await.unwrap();
+            assert_eq!(got, "versioned");
+        }
     }
 }

@@ -16,6 +16,11 @@ use super::{serve_connection, Recorded, Reply, Server};
 pub const CLIENT_KEY: &str = include_str!("../data/client-key.pem");
 pub const CLIENT_KEY_ENCRYPTED: &str = include_str!("../data/client-key-encrypted.pem");
 pub const CLIENT_KEY_PASSWORD: &str = "correct horse";
+/// The same EC key as `CLIENT_KEY`, in SEC1 form.
+pub const CLIENT_KEY_SEC1: &str = include_str!("../data/client-key-sec1.pem");
+/// An RSA key in PKCS#1 form, and its public key.
+pub const CLIENT_RSA_PKCS1: &str = include_str!("../data/client-rsa-pkcs1.pem");
+pub const CLIENT_RSA_PUBLIC: &str = include_str!("../data/client-rsa-pub.pem");
 
 /// A test certificate authority.
 pub struct Pki {
@@ -70,11 +75,19 @@ impl Pki {
         }
     }
 
-    /// A client certificate for the fixture key `CLIENT_KEY`.
+    /// A client certificate for the fixture key `CLIENT_KEY` (also in
+    /// `CLIENT_KEY_SEC1`).
     pub fn client_cert(&self) -> String {
         let key = KeyPair::from_pem(CLIENT_KEY).unwrap();
         let params = CertificateParams::new(vec!["client.test".to_string()]).unwrap();
         params.signed_by(&key, &self.issuer).unwrap().pem()
+    }
+
+    /// A client certificate for the RSA fixture key `CLIENT_RSA_PKCS1`.
+    pub fn client_rsa_cert(&self) -> String {
+        let public = rcgen::SubjectPublicKeyInfo::from_pem(CLIENT_RSA_PUBLIC).unwrap();
+        let params = CertificateParams::new(vec!["client.test".to_string()]).unwrap();
+        params.signed_by(&public, &self.issuer).unwrap().pem()
     }
 }
 
@@ -85,10 +98,19 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// A rustls server config presenting `leaf`; with `client_ca`, client
 /// certificates signed by it are required.
 pub fn server_config(leaf: &Leaf, client_ca: Option<&Pki>) -> ServerConfig {
+    server_config_versions(leaf, client_ca, rustls::DEFAULT_VERSIONS)
+}
+
+/// `server_config` limited to the given protocol versions.
+pub fn server_config_versions(
+    leaf: &Leaf,
+    client_ca: Option<&Pki>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> ServerConfig {
     let chain = vec![CertificateDer::from_pem_slice(leaf.cert_pem.as_bytes()).unwrap()];
     let key = PrivateKeyDer::from_pem_slice(leaf.key_pem.as_bytes()).unwrap();
     let builder = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .unwrap();
     let builder = match client_ca {
         Some(ca) => {
