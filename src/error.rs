@@ -60,6 +60,8 @@ pub enum ErrorKind {
     RequestBody,
     /// The client was closed with `close()`.
     Closed,
+    /// A local settings file (`.netrc`, a cookie file) could not be used.
+    Config,
 }
 
 impl ErrorKind {

@@ -110,25 +110,34 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth;
 mod blocking;
 mod body;
 mod config;
+#[cfg(feature = "cookies")]
+mod cookies;
 mod error;
 mod happy;
 mod mock;
+pub mod netrc;
 #[cfg(feature = "async")]
 mod nonblocking;
 pub mod proto;
+pub mod redirect;
 mod request;
 mod tls;
 mod urls;
 
+pub use auth::{Auth, AuthFlow, AuthResponse, BasicAuth, DigestAuth};
 pub use blocking::{Client, ClientBuilder, HttpTransport, RequestBuilder, Response, Transport};
 pub use body::Body;
 pub use config::{
     Limits, PoolStatus, Timeout, DEFAULT_KEEPALIVE_EXPIRY, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_HEADERS, DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_KEEPALIVE_CONNECTIONS, DEFAULT_TIMEOUT,
 };
+#[cfg(feature = "cookies")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
+pub use cookies::{CookieJar, StoredCookie};
 pub use error::{Error, ErrorKind, Result};
 pub use mock::MockTransport;
 pub use request::Request;

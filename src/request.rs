@@ -1,8 +1,12 @@
 //! [`Request`]: a request ready to send, editable before it goes.
 
+use std::fmt;
+use std::sync::Arc;
+
 use http::{HeaderMap, Method, Version};
 use url::Url;
 
+use crate::auth::Auth;
 use crate::body::Body;
 use crate::config::Timeout;
 
@@ -22,7 +26,6 @@ use crate::config::Timeout;
 /// assert_eq!(req.body().len(), Some(5));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 pub struct Request {
     method: Method,
     url: Url,
@@ -30,6 +33,25 @@ pub struct Request {
     body: Body,
     version: Version,
     timeout: Option<Timeout>,
+    follow_redirects: Option<bool>,
+    auth: Option<Arc<dyn Auth>>,
+    /// Cookies of this request only, merged with the jar's for the first hop.
+    pub(crate) cookies: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .field("version", &self.version)
+            .field("timeout", &self.timeout)
+            .field("follow_redirects", &self.follow_redirects)
+            .field("auth", &self.auth.as_ref().map(|_| "<auth>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Request {
@@ -42,6 +64,9 @@ impl Request {
             body: Body::empty(),
             version: Version::HTTP_11,
             timeout: None,
+            follow_redirects: None,
+            auth: None,
+            cookies: Vec::new(),
         }
     }
 
@@ -85,9 +110,52 @@ impl Request {
         &mut self.body
     }
 
-    /// The HTTP version asked for (HTTP/1.1 until HTTP/2 lands).
+    /// The HTTP version asked for: HTTP/1.1 (the default) or HTTP/1.0.
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// The HTTP version, to change.
+    pub fn version_mut(&mut self) -> &mut Version {
+        &mut self.version
+    }
+
+    /// Whether this request follows redirects; `None` uses the client's setting.
+    pub fn follow_redirects(&self) -> Option<bool> {
+        self.follow_redirects
+    }
+
+    /// Sets whether this request follows redirects (`None`: the client's setting).
+    pub fn set_follow_redirects(&mut self, follow: Option<bool>) {
+        self.follow_redirects = follow;
+    }
+
+    /// Authenticates this request with `auth`, instead of the client's.
+    pub fn set_auth(&mut self, auth: impl Auth) {
+        self.auth = Some(Arc::new(auth));
+    }
+
+    pub(crate) fn set_auth_arc(&mut self, auth: Arc<dyn Auth>) {
+        self.auth = Some(auth);
+    }
+
+    pub(crate) fn take_auth(&mut self) -> Option<Arc<dyn Auth>> {
+        self.auth.take()
+    }
+
+    /// A copy without the body, and whether the body could not be copied.
+    pub(crate) fn clone_head(&self) -> Request {
+        Request {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            body: Body::empty(),
+            version: self.version,
+            timeout: self.timeout,
+            follow_redirects: self.follow_redirects,
+            auth: self.auth.clone(),
+            cookies: self.cookies.clone(),
+        }
     }
 
     /// The timeouts for this request; `None` uses the client's.
@@ -102,13 +170,23 @@ impl Request {
 
     /// A copy of the request, if its body can be replayed (in memory).
     pub fn try_clone(&self) -> Option<Request> {
-        Some(Request {
-            method: self.method.clone(),
-            url: self.url.clone(),
-            headers: self.headers.clone(),
-            body: self.body.try_clone()?,
-            version: self.version,
-            timeout: self.timeout,
-        })
+        let body = self.body.try_clone()?;
+        let mut copy = self.clone_head();
+        copy.body = body;
+        Some(copy)
     }
+}
+
+/// `Cookie: a=1; b=2` for `pairs` (without the `cookies` feature's jar).
+#[cfg(not(feature = "cookies"))]
+pub(crate) fn cookie_header(pairs: &[(String, String)]) -> Option<http::HeaderValue> {
+    if pairs.is_empty() {
+        return None;
+    }
+    let text = pairs
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    http::HeaderValue::from_str(&text).ok()
 }

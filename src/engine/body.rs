@@ -72,6 +72,9 @@ pub(crate) struct ResponseBody {
     raw_end: usize,
     raw_eof: bool,
     downloaded: u64,
+    /// Bytes counted by an earlier body this one holds in memory; reading
+    /// that memory counts nothing more.
+    downloaded_before: Option<u64>,
     trailers: Option<HeaderMap>,
     finished: bool,
 }
@@ -290,6 +293,7 @@ impl ResponseBody {
             raw_end: 0,
             raw_eof: false,
             downloaded: 0,
+            downloaded_before: None,
             trailers: None,
             finished: false,
         }
@@ -329,9 +333,15 @@ impl ResponseBody {
         }
     }
 
+    /// Keeps the byte count and trailers of the body this one buffers.
+    pub(crate) fn restore_counters(&mut self, downloaded: u64, trailers: Option<HeaderMap>) {
+        self.downloaded_before = Some(downloaded);
+        self.trailers = trailers;
+    }
+
     /// Body bytes received so far, after de-chunking and before decoding.
     pub(crate) fn downloaded(&self) -> u64 {
-        self.downloaded
+        self.downloaded_before.unwrap_or(self.downloaded)
     }
 
     /// The chunked trailers, once the body was read to its end.

@@ -16,6 +16,7 @@ use url::Url;
 use super::maybe;
 use super::response::Response;
 use super::transport::{HttpTransport, Transport};
+use crate::auth::{Auth, AuthResponse, BasicAuth};
 use crate::body::Body;
 use crate::config::{Limits, PoolStatus, Timeout};
 use crate::error::{Error, ErrorKind, Result};
@@ -23,6 +24,17 @@ use crate::proto::decode::ACCEPT_ENCODING as ACCEPTED_CODINGS;
 use crate::request::Request;
 use crate::tls::{Certificate, Identity, TlsOptions};
 use crate::urls::{merge_query, merge_url};
+use crate::{netrc, redirect};
+
+/// A hook run on every request the client sends.
+type RequestHook = Arc<dyn Fn(&mut Request) -> Result<()> + Send + Sync>;
+/// A hook run on every response the client receives.
+type ResponseHook = Arc<dyn Fn(&mut Response) -> Result<()> + Send + Sync>;
+
+/// The most body bytes of a redirect or auth-challenge response kept in memory.
+const MAX_INTERIM_BODY: usize = 1024 * 1024;
+/// The most body bytes read for an `Auth` that asks for response bodies.
+const MAX_AUTH_BODY: usize = 16 * 1024 * 1024;
 
 /// The default `User-Agent`.
 const DEFAULT_USER_AGENT: &str = concat!("ferrohttp/", env!("CARGO_PKG_VERSION"));
@@ -44,6 +56,16 @@ struct ClientRef {
     timeout: Timeout,
     transport: Box<dyn Transport>,
     closed: AtomicBool,
+    auth: Option<Arc<dyn Auth>>,
+    follow_redirects: bool,
+    max_redirects: usize,
+    request_hooks: Vec<RequestHook>,
+    response_hooks: Vec<ResponseHook>,
+    trust_env: bool,
+    /// The `.netrc`, read at the first request that could use it.
+    netrc: std::sync::OnceLock<std::result::Result<Option<netrc::Netrc>, String>>,
+    #[cfg(feature = "cookies")]
+    cookies: crate::CookieJar,
 }
 
 impl fmt::Debug for Client {
@@ -79,6 +101,13 @@ pub struct ClientBuilder {
     retries: u32,
     tls: TlsOptions,
     transport: Option<Box<dyn Transport>>,
+    auth: Option<Arc<dyn Auth>>,
+    follow_redirects: bool,
+    max_redirects: usize,
+    request_hooks: Vec<RequestHook>,
+    response_hooks: Vec<ResponseHook>,
+    #[cfg(feature = "cookies")]
+    cookies: Option<crate::CookieJar>,
     error: Option<Error>,
 }
 
@@ -146,6 +175,13 @@ impl ClientBuilder {
             retries: 0,
             tls: TlsOptions::default(),
             transport: None,
+            auth: None,
+            follow_redirects: false,
+            max_redirects: redirect::DEFAULT_MAX_REDIRECTS,
+            request_hooks: Vec::new(),
+            response_hooks: Vec::new(),
+            #[cfg(feature = "cookies")]
+            cookies: None,
             error: None,
         }
     }
@@ -338,6 +374,63 @@ impl ClientBuilder {
         self
     }
 
+    /// Authenticates every request with `auth` (a request's own auth
+    /// replaces it): [`BasicAuth`], [`crate::DigestAuth`], a closure
+    /// `Fn(&mut Request)`, or your own [`Auth`]. Default: none (then, with
+    /// `trust_env`, credentials from `.netrc` or the URL).
+    pub fn auth(mut self, auth: impl Auth) -> ClientBuilder {
+        self.auth = Some(Arc::new(auth));
+        self
+    }
+
+    /// Whether to follow redirects (a request can say otherwise). Default:
+    /// no, as httpx; a redirect response then carries `next_request()`.
+    pub fn follow_redirects(mut self, follow: bool) -> ClientBuilder {
+        self.follow_redirects = follow;
+        self
+    }
+
+    /// The most redirects followed before `TooManyRedirects` (default 20).
+    pub fn max_redirects(mut self, n: usize) -> ClientBuilder {
+        self.max_redirects = n;
+        self
+    }
+
+    /// Adds a hook run on every request the client sends, redirect hops and
+    /// auth retries included, in the order added; it may change the request,
+    /// and an `Err` aborts it with that error.
+    ///
+    /// Hooks are set on the builder only: a `Client` is shared by its clones
+    /// across threads, and hooks that changed under running requests would
+    /// run half old, half new. Build a new client for other hooks.
+    pub fn on_request<F>(mut self, hook: F) -> ClientBuilder
+    where
+        F: Fn(&mut Request) -> Result<()> + Send + Sync + 'static,
+    {
+        self.request_hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Adds a hook run on every response the client receives (before
+    /// redirects are followed), in the order added; it may change the
+    /// response, and an `Err` aborts the request with that error.
+    pub fn on_response<F>(mut self, hook: F) -> ClientBuilder
+    where
+        F: Fn(&mut Response) -> Result<()> + Send + Sync + 'static,
+    {
+        self.response_hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Uses `jar` as the client's cookie jar (to share one between
+    /// clients, or to start with cookies). Default: a new, empty jar.
+    #[cfg(feature = "cookies")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
+    pub fn cookie_jar(mut self, jar: crate::CookieJar) -> ClientBuilder {
+        self.cookies = Some(jar);
+        self
+    }
+
     /// Uses `transport` instead of the default `HttpTransport`: a
     /// `MockTransport` for tests, or your own.
     pub fn transport(mut self, transport: impl Transport) -> ClientBuilder {
@@ -389,6 +482,15 @@ impl ClientBuilder {
                 timeout: self.timeout,
                 transport,
                 closed: AtomicBool::new(false),
+                auth: self.auth,
+                follow_redirects: self.follow_redirects,
+                max_redirects: self.max_redirects,
+                request_hooks: self.request_hooks,
+                response_hooks: self.response_hooks,
+                trust_env: self.tls.trust_env,
+                netrc: std::sync::OnceLock::new(),
+                #[cfg(feature = "cookies")]
+                cookies: self.cookies.unwrap_or_default(),
             }),
         })
     }
@@ -483,6 +585,49 @@ impl Client {
         self.inner.closed.load(Ordering::SeqCst)
     }
 
+    /// The client's cookie jar: cookies set by responses, to read, set and clear.
+    #[cfg(feature = "cookies")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cookies")))]
+    pub fn cookies(&self) -> &crate::CookieJar {
+        &self.inner.cookies
+    }
+
+    /// Credentials for `url`'s host from `.netrc` (with `trust_env`): read
+    /// once per client, at the first request that could use them.
+    fn netrc_auth(&self, url: &Url) -> Result<Option<Arc<dyn Auth>>> {
+        if !self.inner.trust_env {
+            return Ok(None);
+        }
+        let loaded = self.inner.netrc.get_or_init(|| match netrc::locate() {
+            Some(path) if path.is_file() => netrc::Netrc::from_file(&path)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            _ => Ok(None),
+        });
+        let netrc = loaded
+            .as_ref()
+            .map_err(|msg| Error::new(ErrorKind::Config, format!("cannot use .netrc: {msg}")))?;
+        let host = url.host_str().unwrap_or("");
+        Ok(netrc
+            .as_ref()
+            .and_then(|n| n.find(host))
+            .map(|e| Arc::new(BasicAuth::new(&e.login, &e.password)) as Arc<dyn Auth>))
+    }
+
+    /// Applies the jar's (and the request's own) cookies to `request`.
+    fn add_cookies(&self, request: &mut Request, own: &[(String, String)]) {
+        if request.headers().contains_key(http::header::COOKIE) {
+            return; // set by hand: leave it as it is
+        }
+        #[cfg(feature = "cookies")]
+        let value = self.inner.cookies.header_for(request.url(), own);
+        #[cfg(not(feature = "cookies"))]
+        let value = crate::request::cookie_header(own);
+        if let Some(v) = value {
+            request.headers_mut().insert(http::header::COOKIE, v);
+        }
+    }
+
     /// A snapshot of the connection pool (open, idle per origin, waiting),
     /// or `None` for a transport without one.
     pub fn pool_status(&self) -> Option<PoolStatus> {
@@ -505,11 +650,31 @@ impl Client {
     }
 }
 
+/// Moves `user:password@` out of the URL into Basic credentials (httpx).
+fn url_credentials(request: &mut Request) -> Option<Arc<dyn Auth>> {
+    let url = request.url_mut();
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let user = decode(url.username());
+    let pass = decode(url.password().unwrap_or(""));
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Some(Arc::new(BasicAuth::new(user, pass)))
+}
+
 #[maybe]
 impl Client {
     /// Sends a request as it is (use [`build_request`](Self::build_request)
-    /// to get one with the client's settings merged in). A request without
-    /// timeouts gets the client's.
+    /// to get one with the client's settings merged in), with the client's
+    /// auth, redirect policy, cookies and hooks. A request without timeouts
+    /// gets the client's.
     ///
     /// # Errors
     /// Any failure to get a response head; see [`ErrorKind`].
@@ -524,6 +689,140 @@ impl Client {
         if request.timeout().is_none() {
             *request.timeout_mut() = Some(self.inner.timeout);
         }
+        let follow = request
+            .follow_redirects()
+            .unwrap_or(self.inner.follow_redirects);
+        let from_url = url_credentials(&mut request);
+        let auth = match request
+            .take_auth()
+            .or(from_url)
+            .or_else(|| self.inner.auth.clone())
+        {
+            Some(auth) => Some(auth),
+            None => self.netrc_auth(request.url())?,
+        };
+        let mut history = Vec::new();
+        let Some(auth) = auth else {
+            return self.send_following(request, follow, &mut history).await;
+        };
+        if auth.requires_request_body() && request.body().is_streaming() {
+            let data = read_request_body(request.body_mut()).await?;
+            *request.body_mut() = data.into();
+        }
+        let mut flow = auth.auth_flow(request);
+        let mut next = flow.next(None)?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::LocalProtocol,
+                "the auth flow produced no request to send",
+            )
+        })?;
+        loop {
+            let mut response = self.send_following(next, follow, &mut history).await?;
+            let body = if auth.requires_response_body() {
+                response.buffer_body(MAX_AUTH_BODY).await?;
+                let mut data = Vec::new();
+                if let Some(b) = response.body.as_deref_mut() {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = b.read(&mut buf).await?;
+                        if n == 0 {
+                            break;
+                        }
+                        data.extend_from_slice(&buf[..n]);
+                    }
+                }
+                let bytes = bytes::Bytes::from(data);
+                response.body = Some(Box::new(super::body::ResponseBody::from_body(
+                    bytes.clone().into(),
+                    None,
+                )));
+                Some(bytes)
+            } else {
+                None
+            };
+            let seen = AuthResponse {
+                status: response.status(),
+                version: response.version(),
+                headers: response.headers().clone(),
+                url: response.url().clone(),
+                body,
+            };
+            match flow.next(Some(&seen))? {
+                None => return Ok(response),
+                Some(request) => {
+                    response.buffer_body(MAX_INTERIM_BODY).await?;
+                    history.append(&mut response.history);
+                    history.push(response);
+                    next = request;
+                }
+            }
+        }
+    }
+
+    /// Sends `request`, following redirects when `follow`: cookies, hooks,
+    /// history.
+    async fn send_following(
+        &self,
+        mut request: Request,
+        follow: bool,
+        history: &mut Vec<Response>,
+    ) -> Result<Response> {
+        let own_cookies = std::mem::take(&mut request.cookies);
+        self.add_cookies(&mut request, &own_cookies);
+        loop {
+            for hook in &self.inner.request_hooks {
+                hook(&mut request)?;
+            }
+            let head = request.clone_head();
+            let body_copy = request.body().try_clone();
+            let url = request.url().clone();
+            let mut response = self.send_one(request).await?;
+            #[cfg(feature = "cookies")]
+            self.inner.cookies.store_response(response.headers(), &url);
+            for hook in &self.inner.response_hooks {
+                hook(&mut response)?;
+            }
+            let Some(location) = redirect::location(response.status(), response.headers()) else {
+                response.history = std::mem::take(history);
+                return Ok(response);
+            };
+            let status = response.status();
+            let next = redirect::target(&url, location).and_then(|to| {
+                let method = redirect::method(head.method(), status);
+                let body = redirect::body(&method, head.method(), body_copy, status)?;
+                let mut next = head.clone_head();
+                *next.method_mut() = method;
+                *next.headers_mut() = redirect::headers(head.headers(), &url, &to, body.is_none());
+                *next.url_mut() = to;
+                *next.body_mut() = body.unwrap_or_default();
+                next.cookies.clear();
+                Ok(next)
+            });
+            if !follow {
+                response.next_request = next.ok();
+                response.history = std::mem::take(history);
+                return Ok(response);
+            }
+            let mut next = next.map_err(|e| e.with_url(&url))?;
+            if history.len() >= self.inner.max_redirects {
+                return Err(Error::new(
+                    ErrorKind::TooManyRedirects,
+                    format!(
+                        "exceeded the limit of {} redirects",
+                        self.inner.max_redirects
+                    ),
+                )
+                .with_url(&url));
+            }
+            response.buffer_body(MAX_INTERIM_BODY).await?;
+            history.push(response);
+            self.add_cookies(&mut next, &[]);
+            request = next;
+        }
+    }
+
+    /// One request through the transport.
+    async fn send_one(&self, request: Request) -> Result<Response> {
         let url = request.url().clone();
         let started = Instant::now();
         let mut response = self.inner.transport.handle_request(request).await?;
@@ -532,6 +831,22 @@ impl Client {
         }
         response.set_url(url);
         Ok(response)
+    }
+}
+
+/// Reads a streaming request body whole, for an `Auth` that needs it.
+#[maybe]
+async fn read_request_body(body: &mut Body) -> Result<Vec<u8>> {
+    let mut data = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = super::rt::read_body(body, &mut buf).await.map_err(|e| {
+            Error::new(ErrorKind::RequestBody, "reading the request body failed").with_source(e)
+        })?;
+        if n == 0 {
+            return Ok(data);
+        }
+        data.extend_from_slice(&buf[..n]);
     }
 }
 
@@ -657,6 +972,67 @@ impl RequestBuilder {
             req.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             *req.body_mut() = bytes.into();
+            Ok(())
+        })
+    }
+
+    /// Whether this request follows redirects (default: the client's setting).
+    pub fn follow_redirects(self, follow: bool) -> RequestBuilder {
+        self.map(|req| {
+            req.set_follow_redirects(Some(follow));
+            Ok(())
+        })
+    }
+
+    /// Authenticates this request with `auth` instead of the client's.
+    pub fn auth(self, auth: impl Auth) -> RequestBuilder {
+        let auth: Arc<dyn Auth> = Arc::new(auth);
+        self.map(|req| {
+            req.set_auth_arc(auth);
+            Ok(())
+        })
+    }
+
+    /// HTTP Basic authentication for this request.
+    pub fn basic_auth(
+        self,
+        username: impl AsRef<str>,
+        password: impl AsRef<str>,
+    ) -> RequestBuilder {
+        self.auth(BasicAuth::new(username, password))
+    }
+
+    /// `Authorization: Bearer <token>` for this request.
+    pub fn bearer_auth(self, token: impl std::fmt::Display) -> RequestBuilder {
+        match HeaderValue::from_str(&format!("Bearer {token}")) {
+            Ok(mut v) => {
+                v.set_sensitive(true);
+                self.header(http::header::AUTHORIZATION, v)
+            }
+            Err(e) => self.map(|_| {
+                Err(Error::new(ErrorKind::LocalProtocol, "invalid bearer token").with_source(e))
+            }),
+        }
+    }
+
+    /// Adds cookies to this request only, on top of the client's jar (the
+    /// request's replace the jar's of the same name).
+    pub fn cookies<K: AsRef<str>, V: AsRef<str>>(self, cookies: &[(K, V)]) -> RequestBuilder {
+        let pairs: Vec<(String, String)> = cookies
+            .iter()
+            .map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string()))
+            .collect();
+        self.map(|req| {
+            req.cookies.extend(pairs);
+            Ok(())
+        })
+    }
+
+    /// The HTTP version: HTTP/1.1 (default) or HTTP/1.0; others fail at send
+    /// with `UnsupportedProtocol` (HTTP/2 arrives in a later release).
+    pub fn version(self, version: http::Version) -> RequestBuilder {
+        self.map(|req| {
+            *req.version_mut() = version;
             Ok(())
         })
     }

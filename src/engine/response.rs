@@ -13,6 +13,7 @@ use crate::body::Body;
 use crate::error::{Error, ErrorKind, Result};
 use crate::proto::decode::ContentDecoder;
 use crate::proto::h1::ResponseHead;
+use crate::request::Request;
 
 /// The size of each read when collecting a whole body.
 const COLLECT_CHUNK_SIZE: usize = 16 * 1024;
@@ -32,6 +33,8 @@ pub struct Response {
     pub(crate) body: Option<Box<ResponseBody>>,
     #[allow(dead_code, reason = "only the async shim keeps state here")]
     pub(crate) pending: rt::PendingRead,
+    pub(crate) history: Vec<Response>,
+    pub(crate) next_request: Option<Request>,
 }
 
 impl<B: Into<Body>> From<http::Response<B>> for Response {
@@ -63,6 +66,8 @@ impl Response {
             elapsed,
             body: Some(Box::new(body)),
             pending: rt::PendingRead::default(),
+            history: Vec::new(),
+            next_request: None,
         }
     }
 
@@ -140,6 +145,23 @@ impl Response {
     /// arrived.
     pub fn elapsed(&self) -> Duration {
         self.elapsed
+    }
+
+    /// The redirect responses that led to this one, oldest first (their
+    /// bodies read into memory), and the responses an auth flow answered.
+    pub fn history(&self) -> &[Response] {
+        &self.history
+    }
+
+    /// The request that would follow this redirect response, when redirects
+    /// were not followed (httpx's `next_request`).
+    pub fn next_request(&self) -> Option<&Request> {
+        self.next_request.as_ref()
+    }
+
+    /// Takes the request [`next_request`](Self::next_request) shows, to send it.
+    pub fn take_next_request(&mut self) -> Option<Request> {
+        self.next_request.take()
     }
 
     /// The `Content-Length` the server declared, if any.
@@ -228,6 +250,31 @@ impl Response {
             .read(buf)
             .await
             .map_err(|e| e.with_url(&url))
+    }
+
+    /// Reads the rest of the body into memory, up to `limit` bytes, so that
+    /// the connection is released; past the limit the body is dropped (and
+    /// its connection closed).
+    pub(crate) async fn buffer_body(&mut self, limit: usize) -> Result<()> {
+        let mut data = Vec::new();
+        let mut buf = vec![0u8; COLLECT_CHUNK_SIZE];
+        loop {
+            let n = self.read_body(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            if data.len() + n > limit {
+                self.body = Some(Box::new(ResponseBody::from_body(Body::empty(), None)));
+                return Ok(());
+            }
+            data.extend_from_slice(&buf[..n]);
+        }
+        let downloaded = self.num_bytes_downloaded();
+        let trailers = self.trailers().cloned();
+        let mut body = ResponseBody::from_body(Body::from(data), None);
+        body.restore_counters(downloaded, trailers);
+        self.body = Some(Box::new(body));
+        Ok(())
     }
 
     /// The next piece of the decoded body, or `None` at its end.

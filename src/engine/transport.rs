@@ -232,7 +232,14 @@ impl HttpTransport {
         let method = request.method().clone();
         let framing = request_framing(&method, request.body());
         let mut head = Vec::with_capacity(512);
-        h1::encode_request_head(&method, url, request.headers(), framing, &mut head)?;
+        h1::encode_request_head_version(
+            &method,
+            url,
+            request.headers(),
+            framing,
+            request.version(),
+            &mut head,
+        )?;
 
         let started = Instant::now();
         let mut retried = false;
@@ -320,8 +327,10 @@ fn finish(
     started: Instant,
 ) -> Result<Response> {
     let framing = h1::response_framing(request.method(), head.status, head.version, &head.headers)?;
-    let keep_alive =
-        !framing.must_close && h1::is_keep_alive(request.headers(), head.version, &head.headers);
+    // An HTTP/1.0 request did not offer keep-alive: the server closes.
+    let keep_alive = !framing.must_close
+        && request.version() == http::Version::HTTP_11
+        && h1::is_keep_alive(request.headers(), head.version, &head.headers);
     let decoder = if framing.kind == h1::FramingKind::Empty {
         None
     } else {

@@ -33,6 +33,31 @@ pub fn encode_request_head(
     framing: BodyFraming,
     out: &mut Vec<u8>,
 ) -> Result<()> {
+    encode_request_head_version(method, url, headers, framing, Version::HTTP_11, out)
+}
+
+/// [`encode_request_head`] with an HTTP version: HTTP/1.1 or HTTP/1.0.
+///
+/// # Errors
+/// As `encode_request_head`, and `UnsupportedProtocol` for other versions.
+pub fn encode_request_head_version(
+    method: &Method,
+    url: &Url,
+    headers: &HeaderMap,
+    framing: BodyFraming,
+    version: Version,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let version_text: &[u8] = match version {
+        Version::HTTP_11 => b" HTTP/1.1\r\n",
+        Version::HTTP_10 => b" HTTP/1.0\r\n",
+        other => {
+            return Err(Error::new(
+                ErrorKind::UnsupportedProtocol,
+                format!("{other:?} is not supported yet (HTTP/1.1 and HTTP/1.0 are)"),
+            ))
+        }
+    };
     let m = method.as_str();
     if m.is_empty() || !m.bytes().all(is_tchar) {
         return Err(local(format!("invalid request method {m:?}")));
@@ -63,7 +88,7 @@ pub fn encode_request_head(
         out.push(b'?');
         out.extend_from_slice(q.as_bytes());
     }
-    out.extend_from_slice(b" HTTP/1.1\r\n");
+    out.extend_from_slice(version_text);
     if !headers.contains_key(HOST) {
         out.extend_from_slice(b"host: ");
         write_host(url, out)?;

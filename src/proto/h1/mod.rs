@@ -7,4 +7,7 @@ pub mod head;
 
 pub use chunked::{encode_chunk_header, ChunkedDecoder, Decoded, CHUNKED_END};
 pub use framing::{is_keep_alive, response_framing, Framing, FramingKind};
-pub use head::{encode_request_head, BodyFraming, HeadParser, ParsedHead, ResponseHead};
+pub use head::{
+    encode_request_head, encode_request_head_version, BodyFraming, HeadParser, ParsedHead,
+    ResponseHead,
+};

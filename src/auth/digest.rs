@@ -1,0 +1,663 @@
+//! HTTP Digest authentication (RFC 7616, with RFC 2617 and RFC 2069
+//! compatibility): challenge parsing, response computation, and the flow.
+
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
+use http::StatusCode;
+use md5::Md5;
+use sha2::{Digest as _, Sha256, Sha512_256};
+
+use super::{Auth, AuthFlow, AuthResponse};
+use crate::error::{Error, ErrorKind, Result};
+use crate::request::Request;
+
+/// One challenge of a `WWW-Authenticate` field: a scheme and its parameters
+/// (names lower-cased, quoted values unquoted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// The auth scheme, as sent (`Digest`, `Basic`, ...).
+    pub scheme: String,
+    /// The parameters, in order.
+    pub params: Vec<(String, String)>,
+}
+
+impl Challenge {
+    /// The value of parameter `name` (lower case).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses the challenges of `WWW-Authenticate` field values (RFC 9110
+/// §11.6.1): several per field, commas inside quoted strings, unknown
+/// parameters kept. A token68 (as in `Basic abc==`) is kept as a parameter
+/// with an empty name.
+pub fn parse_challenges<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Vec<Challenge> {
+    let mut out = Vec::new();
+    for value in values {
+        parse_into(value, &mut out);
+    }
+    out
+}
+
+fn parse_into(s: &[u8], out: &mut Vec<Challenge>) {
+    let mut i = 0;
+    let skip = |i: &mut usize, set: &[u8]| {
+        while *i < s.len() && set.contains(&s[*i]) {
+            *i += 1;
+        }
+    };
+    while i < s.len() {
+        skip(&mut i, b" \t,");
+        let start = i;
+        while i < s.len() && crate::proto::h1::head::is_tchar(s[i]) {
+            i += 1;
+        }
+        if i == start {
+            // Not a token: skip the byte (lenient), never loop forever.
+            i += 1;
+            continue;
+        }
+        let word = String::from_utf8_lossy(&s[start..i]).into_owned();
+        skip(&mut i, b" \t");
+        if i < s.len() && s[i] == b'=' && !out.is_empty() {
+            // name=value of the current challenge (or a token68 ending in '=').
+            let mut j = i;
+            while j < s.len() && s[j] == b'=' {
+                j += 1;
+            }
+            let mut k = j;
+            skip(&mut k, b" \t");
+            if j - i > 1 || k >= s.len() || s[k] == b',' {
+                let last = out.last_mut().expect("checked non-empty");
+                let padding = String::from_utf8_lossy(&s[i..j]);
+                last.params
+                    .push((String::new(), format!("{word}{padding}")));
+                i = j;
+                continue;
+            }
+            i = k;
+            let value = if s[i] == b'"' {
+                i += 1;
+                let mut v = Vec::new();
+                while i < s.len() && s[i] != b'"' {
+                    if s[i] == b'\\' && i + 1 < s.len() {
+                        i += 1;
+                    }
+                    v.push(s[i]);
+                    i += 1;
+                }
+                i += 1; // closing quote
+                String::from_utf8_lossy(&v).into_owned()
+            } else {
+                let vs = i;
+                while i < s.len() && s[i] != b',' && s[i] != b' ' && s[i] != b'\t' {
+                    i += 1;
+                }
+                String::from_utf8_lossy(&s[vs..i]).into_owned()
+            };
+            let last = out.last_mut().expect("checked non-empty");
+            last.params.push((word.to_ascii_lowercase(), value));
+        } else {
+            out.push(Challenge {
+                scheme: word,
+                params: Vec::new(),
+            });
+        }
+    }
+}
+
+/// The digest algorithms of RFC 7616 §6.1, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Algorithm {
+    /// MD5 (RFC 2617's default).
+    Md5,
+    /// SHA-256.
+    Sha256,
+    /// SHA-512/256.
+    Sha512_256,
+}
+
+impl Algorithm {
+    /// The algorithm of an `algorithm` parameter, and whether it is a
+    /// `-sess` variant; `None` for unsupported ones.
+    pub fn parse(name: Option<&str>) -> Option<(Algorithm, bool)> {
+        let name = name.unwrap_or("MD5").to_ascii_uppercase();
+        let (base, sess) = match name.strip_suffix("-SESS") {
+            Some(b) => (b.to_string(), true),
+            None => (name, false),
+        };
+        let alg = match base.as_str() {
+            "MD5" => Algorithm::Md5,
+            "SHA-256" => Algorithm::Sha256,
+            "SHA-512-256" => Algorithm::Sha512_256,
+            _ => return None,
+        };
+        Some((alg, sess))
+    }
+
+    fn name(self, sess: bool) -> String {
+        let base = match self {
+            Algorithm::Md5 => "MD5",
+            Algorithm::Sha256 => "SHA-256",
+            Algorithm::Sha512_256 => "SHA-512-256",
+        };
+        if sess {
+            format!("{base}-sess")
+        } else {
+            base.to_string()
+        }
+    }
+
+    /// The lower-case hex digest of `data`.
+    pub fn hash(self, data: &[u8]) -> String {
+        fn hex(bytes: &[u8]) -> String {
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        }
+        match self {
+            Algorithm::Md5 => hex(&Md5::digest(data)),
+            Algorithm::Sha256 => hex(&Sha256::digest(data)),
+            Algorithm::Sha512_256 => hex(&Sha512_256::digest(data)),
+        }
+    }
+}
+
+/// The inputs of one digest `response` computation.
+#[derive(Debug, Clone)]
+pub struct DigestInput<'a> {
+    /// The hash algorithm.
+    pub algorithm: Algorithm,
+    /// A `-sess` algorithm.
+    pub sess: bool,
+    /// The user name.
+    pub username: &'a str,
+    /// The password.
+    pub password: &'a str,
+    /// The server's realm.
+    pub realm: &'a str,
+    /// The server's nonce.
+    pub nonce: &'a str,
+    /// The client nonce.
+    pub cnonce: &'a str,
+    /// The nonce count, as 8 hex digits.
+    pub nc: &'a str,
+    /// `auth`, `auth-int`, or `None` for RFC 2069.
+    pub qop: Option<&'a str>,
+    /// The request method.
+    pub method: &'a str,
+    /// The request target (`uri`).
+    pub uri: &'a str,
+    /// The request body, for `auth-int`.
+    pub body: &'a [u8],
+}
+
+/// The `response` value (RFC 7616 §3.4.1).
+pub fn compute_response(i: &DigestInput<'_>) -> String {
+    let h = |s: &str| i.algorithm.hash(s.as_bytes());
+    let mut ha1 = h(&format!("{}:{}:{}", i.username, i.realm, i.password));
+    if i.sess {
+        ha1 = h(&format!("{ha1}:{}:{}", i.nonce, i.cnonce));
+    }
+    let ha2 = if i.qop == Some("auth-int") {
+        h(&format!(
+            "{}:{}:{}",
+            i.method,
+            i.uri,
+            i.algorithm.hash(i.body)
+        ))
+    } else {
+        h(&format!("{}:{}", i.method, i.uri))
+    };
+    match i.qop {
+        Some(qop) => h(&format!(
+            "{ha1}:{}:{}:{}:{qop}:{ha2}",
+            i.nonce, i.nc, i.cnonce
+        )),
+        None => h(&format!("{ha1}:{}:{ha2}", i.nonce)),
+    }
+}
+
+/// HTTP Digest authentication (RFC 7616): MD5, SHA-256 and SHA-512-256,
+/// their `-sess` variants, qop `auth` and `auth-int`, `opaque`, and one
+/// retry on `stale=true`. Of several challenges, the strongest supported
+/// algorithm is answered. curl's `--digest`.
+///
+/// The first request goes without credentials; the server's 401 carries the
+/// challenge, and the request is sent again with the answer. A request body
+/// must therefore be replayable (in memory); `auth-int` hashes it.
+///
+/// # Examples
+///
+/// ```
+/// let client = ferrohttp::Client::builder()
+///     .auth(ferrohttp::DigestAuth::new("user", "secret"))
+///     .build()?;
+/// # drop(client);
+/// # Ok::<(), ferrohttp::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct DigestAuth {
+    username: String,
+    password: String,
+}
+
+impl fmt::Debug for DigestAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DigestAuth")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DigestAuth {
+    /// Credentials for `username` and `password`.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> DigestAuth {
+        DigestAuth {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+}
+
+impl Auth for DigestAuth {
+    fn auth_flow(&self, request: Request) -> Box<dyn AuthFlow> {
+        Box::new(DigestFlow {
+            auth: self.clone(),
+            request: Some(request),
+            copy: None,
+            answered: 0,
+        })
+    }
+}
+
+struct DigestFlow {
+    auth: DigestAuth,
+    request: Option<Request>,
+    /// A copy of the request kept to send again with credentials.
+    copy: Option<Request>,
+    /// How many answers were sent (the first, and one after `stale=true`).
+    answered: u8,
+}
+
+/// A client nonce: 128 bits from the standard library's randomly keyed
+/// SipHash (seeded from the OS per thread), a time stamp and a counter.
+fn cnonce() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut out = String::with_capacity(32);
+    for round in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        h.write_u64(round);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+impl DigestFlow {
+    /// The Authorization value answering `challenge` for `request`.
+    fn answer(&self, challenge: &Challenge, request: &Request) -> Result<HeaderValue> {
+        let (algorithm, sess) =
+            Algorithm::parse(challenge.param("algorithm")).expect("chosen among supported");
+        let realm = challenge.param("realm").unwrap_or("");
+        let nonce = challenge.param("nonce").ok_or_else(|| {
+            Error::new(
+                ErrorKind::RemoteProtocol,
+                "digest challenge without a nonce",
+            )
+        })?;
+        let qops: Vec<&str> = challenge
+            .param("qop")
+            .map(|q| q.split(',').map(str::trim).collect())
+            .unwrap_or_default();
+        let qop = if qops.is_empty() {
+            None
+        } else if qops.contains(&"auth") {
+            Some("auth")
+        } else if qops.contains(&"auth-int") {
+            Some("auth-int")
+        } else {
+            return Err(Error::new(
+                ErrorKind::LocalProtocol,
+                format!(
+                    "digest challenge offers no supported qop ({})",
+                    qops.join(", ")
+                ),
+            ));
+        };
+        let body = if qop == Some("auth-int") {
+            request.body().as_bytes().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::LocalProtocol,
+                    "digest qop=auth-int needs the request body in memory, and it is a stream",
+                )
+            })?
+        } else {
+            &[]
+        };
+        let url = request.url();
+        let mut uri = url.path().to_string();
+        if let Some(q) = url.query() {
+            uri.push('?');
+            uri.push_str(q);
+        }
+        let cnonce = cnonce();
+        let nc = "00000001";
+        let response = compute_response(&DigestInput {
+            algorithm,
+            sess,
+            username: &self.auth.username,
+            password: &self.auth.password,
+            realm,
+            nonce,
+            cnonce: &cnonce,
+            nc,
+            qop,
+            method: request.method().as_str(),
+            uri: &uri,
+            body,
+        });
+        let mut parts = vec![
+            format!("username={}", quote(&self.auth.username)),
+            format!("realm={}", quote(realm)),
+            format!("nonce={}", quote(nonce)),
+            format!("uri={}", quote(&uri)),
+            format!("algorithm={}", algorithm.name(sess)),
+            format!("response={}", quote(&response)),
+        ];
+        if let Some(opaque) = challenge.param("opaque") {
+            parts.push(format!("opaque={}", quote(opaque)));
+        }
+        if let Some(qop) = qop {
+            parts.push(format!("qop={qop}"));
+            parts.push(format!("nc={nc}"));
+            parts.push(format!("cnonce={}", quote(&cnonce)));
+        }
+        let mut value =
+            HeaderValue::from_str(&format!("Digest {}", parts.join(", "))).map_err(|e| {
+                Error::new(
+                    ErrorKind::LocalProtocol,
+                    "digest credentials contain characters a header cannot carry",
+                )
+                .with_source(e)
+            })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+/// The strongest supported Digest challenge, or an error when the server
+/// offers Digest only with algorithms this client does not have.
+fn choose(challenges: &[Challenge]) -> Result<Option<&Challenge>> {
+    let digests: Vec<&Challenge> = challenges
+        .iter()
+        .filter(|c| c.scheme.eq_ignore_ascii_case("digest"))
+        .collect();
+    if digests.is_empty() {
+        return Ok(None);
+    }
+    let best = digests
+        .iter()
+        .filter_map(|c| Algorithm::parse(c.param("algorithm")).map(|(a, _)| (a, *c)))
+        .max_by_key(|(a, _)| *a);
+    match best {
+        Some((_, c)) => Ok(Some(c)),
+        None => {
+            let offered: Vec<&str> = digests
+                .iter()
+                .map(|c| c.param("algorithm").unwrap_or("MD5"))
+                .collect();
+            Err(Error::new(
+                ErrorKind::LocalProtocol,
+                format!(
+                    "the server offers digest authentication only with unsupported algorithms ({})",
+                    offered.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+impl AuthFlow for DigestFlow {
+    fn next(&mut self, response: Option<&AuthResponse>) -> Result<Option<Request>> {
+        let Some(response) = response else {
+            // First, the request as it is; keep a copy to answer the challenge.
+            let request = self
+                .request
+                .take()
+                .expect("the first call gets the request");
+            self.copy = request.try_clone();
+            if self.copy.is_none() {
+                // A streamed body can be sent once: keep the head to report.
+                let mut head = Request::new(request.method().clone(), request.url().clone());
+                *head.headers_mut() = request.headers().clone();
+                self.request = Some(head);
+            }
+            return Ok(Some(request));
+        };
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(None);
+        }
+        let challenges = parse_challenges(
+            response
+                .headers()
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .map(|v| v.as_bytes()),
+        );
+        let Some(challenge) = choose(&challenges)? else {
+            return Ok(None); // not a Digest challenge: the 401 is the answer
+        };
+        let stale = challenge
+            .param("stale")
+            .is_some_and(|s| s.eq_ignore_ascii_case("true"));
+        // The first answer, and one more when the server says the nonce was stale.
+        if self.answered >= 2 || (self.answered == 1 && !stale) {
+            return Ok(None);
+        }
+        let Some(template) = self.copy.as_ref() else {
+            return Err(Error::new(
+                ErrorKind::StreamConsumed,
+                "cannot answer the digest challenge: the request body was a stream and is already sent",
+            ));
+        };
+        let value = self.answer(challenge, template)?;
+        let mut next = template
+            .try_clone()
+            .expect("the copy has an in-memory body");
+        next.headers_mut().insert(AUTHORIZATION, value);
+        self.answered += 1;
+        Ok(Some(next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ch(header: &str) -> Vec<Challenge> {
+        parse_challenges([header.as_bytes()])
+    }
+
+    #[test]
+    fn parses_quoted_commas_and_unknown_params() {
+        let c = ch(
+            r#"Digest realm="a, b", nonce="n\"q", qop="auth,auth-int", foo=bar, algorithm=SHA-256"#,
+        );
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].scheme, "Digest");
+        assert_eq!(c[0].param("realm"), Some("a, b"));
+        assert_eq!(c[0].param("nonce"), Some("n\"q"));
+        assert_eq!(c[0].param("qop"), Some("auth,auth-int"));
+        assert_eq!(c[0].param("foo"), Some("bar"));
+        assert_eq!(c[0].param("algorithm"), Some("SHA-256"));
+    }
+
+    #[test]
+    fn parses_several_challenges() {
+        let c = ch(r#"Basic realm="x", Digest realm="y", nonce="z", algorithm=MD5, Bearer"#);
+        let schemes: Vec<&str> = c.iter().map(|c| c.scheme.as_str()).collect();
+        assert_eq!(schemes, ["Basic", "Digest", "Bearer"]);
+        assert_eq!(c[1].param("nonce"), Some("z"));
+        let c = parse_challenges([
+            &b"Digest realm=\"r\", nonce=\"1\""[..],
+            b"Digest realm=\"r\", nonce=\"2\", algorithm=SHA-256",
+        ]);
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            choose(&c).unwrap().unwrap().param("nonce"),
+            Some("2"),
+            "strongest wins"
+        );
+    }
+
+    #[test]
+    fn token68() {
+        let c = ch("Negotiate abc==, Basic realm=\"r\"");
+        assert_eq!(c[0].params, vec![(String::new(), "abc==".to_string())]);
+        assert_eq!(c[1].param("realm"), Some("r"));
+    }
+
+    #[test]
+    fn garbage_does_not_hang() {
+        for g in [
+            "\"",
+            "=",
+            ",,,",
+            "Digest =\"",
+            "Digest realm=\"unterminated",
+            "\u{0}\u{1}",
+        ] {
+            let _ = ch(g);
+        }
+    }
+
+    #[test]
+    fn unsupported_algorithm_is_an_error() {
+        let c = ch(r#"Digest realm="r", nonce="n", algorithm=SHA-1"#);
+        assert_eq!(choose(&c).unwrap_err().kind(), ErrorKind::LocalProtocol);
+        assert!(choose(&ch("Basic realm=\"r\"")).unwrap().is_none());
+    }
+
+    fn rfc7616(algorithm: Algorithm) -> String {
+        // RFC 7616 §3.9.1.
+        compute_response(&DigestInput {
+            algorithm,
+            sess: false,
+            username: "Mufasa",
+            password: "Circle of Life",
+            realm: "http-auth@example.org",
+            nonce: "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+            cnonce: "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
+            nc: "00000001",
+            qop: Some("auth"),
+            method: "GET",
+            uri: "/dir/index.html",
+            body: b"",
+        })
+    }
+
+    #[test]
+    fn rfc7616_md5_and_sha256() {
+        assert_eq!(rfc7616(Algorithm::Md5), "8ca523f5e9506fed4657c9700eebdbec");
+        assert_eq!(
+            rfc7616(Algorithm::Sha256),
+            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
+        );
+    }
+
+    #[test]
+    fn rfc2617_md5() {
+        // RFC 2617 §3.5.
+        let r = compute_response(&DigestInput {
+            algorithm: Algorithm::Md5,
+            sess: false,
+            username: "Mufasa",
+            password: "Circle Of Life",
+            realm: "testrealm@host.com",
+            nonce: "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+            cnonce: "0a4f113b",
+            nc: "00000001",
+            qop: Some("auth"),
+            method: "GET",
+            uri: "/dir/index.html",
+            body: b"",
+        });
+        assert_eq!(r, "6629fae49393a05397450978507c4ef1");
+    }
+
+    #[test]
+    fn sess_and_auth_int_and_2069() {
+        let base = DigestInput {
+            algorithm: Algorithm::Md5,
+            sess: false,
+            username: "u",
+            password: "p",
+            realm: "r",
+            nonce: "n",
+            cnonce: "c",
+            nc: "00000001",
+            qop: None,
+            method: "POST",
+            uri: "/x",
+            body: b"body",
+        };
+        let h = |s: &str| Algorithm::Md5.hash(s.as_bytes());
+        // RFC 2069: H(HA1:nonce:HA2).
+        let ha1 = h("u:r:p");
+        assert_eq!(
+            compute_response(&base),
+            h(&format!("{ha1}:n:{}", h("POST:/x")))
+        );
+        // -sess: HA1 = H(H(u:r:p):nonce:cnonce).
+        let sess = DigestInput {
+            sess: true,
+            qop: Some("auth"),
+            ..base.clone()
+        };
+        let ha1s = h(&format!("{ha1}:n:c"));
+        assert_eq!(
+            compute_response(&sess),
+            h(&format!("{ha1s}:n:00000001:c:auth:{}", h("POST:/x")))
+        );
+        // auth-int: HA2 = H(method:uri:H(body)).
+        let int = DigestInput {
+            qop: Some("auth-int"),
+            ..base
+        };
+        let ha2 = h(&format!("POST:/x:{}", h("body")));
+        assert_eq!(
+            compute_response(&int),
+            h(&format!("{ha1}:n:00000001:c:auth-int:{ha2}"))
+        );
+    }
+
+    #[test]
+    fn sha512_256_known_vector() {
+        // SHA-512/256("abc") from FIPS 180-4's examples.
+        assert_eq!(
+            Algorithm::Sha512_256.hash(b"abc"),
+            "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23"
+        );
+    }
+
+    #[test]
+    fn cnonces_differ() {
+        assert_ne!(cnonce(), cnonce());
+        assert_eq!(cnonce().len(), 32);
+    }
+}

@@ -1,0 +1,237 @@
+//! Redirect decisions (RFC 9110 §15.4), sans-IO, as httpx makes them:
+//! which responses redirect, and the request that follows one.
+
+use http::header::{
+    HeaderMap, AUTHORIZATION, CONTENT_LENGTH, COOKIE, HOST, LOCATION, TRANSFER_ENCODING,
+};
+use http::{Method, StatusCode};
+use url::Url;
+
+use crate::body::Body;
+use crate::error::{Error, ErrorKind, Result};
+
+/// The default most redirects followed (httpx: 20).
+pub const DEFAULT_MAX_REDIRECTS: usize = 20;
+
+/// The `Location` of a redirect response (301, 302, 303, 307, 308 with a
+/// `Location` header), if this is one.
+pub fn location(status: StatusCode, headers: &HeaderMap) -> Option<&[u8]> {
+    let redirects = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+    redirects
+        .then(|| headers.get(LOCATION))
+        .flatten()
+        .map(|v| v.as_bytes())
+}
+
+/// The method of the request after a redirect with `status` (RFC 9110
+/// §15.4: 303 turns all but HEAD into GET; browsers, curl and httpx turn a
+/// POST into GET on 301 and 302; 307 and 308 keep it).
+pub fn method(method: &Method, status: StatusCode) -> Method {
+    match status.as_u16() {
+        303 if *method != Method::HEAD => Method::GET,
+        301 | 302 if *method == Method::POST => Method::GET,
+        _ => method.clone(),
+    }
+}
+
+/// The URL a `Location` points to from `from`: relative and scheme-relative
+/// references resolved; the fragment of `from` kept when the location has
+/// none (RFC 9110 §10.2.2).
+///
+/// # Errors
+/// `RemoteProtocol` for a location that is not a URL, `UnsupportedProtocol`
+/// for one that is not http or https.
+pub fn target(from: &Url, location: &[u8]) -> Result<Url> {
+    let text = String::from_utf8_lossy(location);
+    let mut url = from.join(text.trim()).map_err(|e| {
+        Error::new(
+            ErrorKind::RemoteProtocol,
+            format!("invalid Location header {text:?} in a redirect"),
+        )
+        .with_source(e)
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::new(
+            ErrorKind::UnsupportedProtocol,
+            format!("redirect to unsupported URL scheme {:?}", url.scheme()),
+        ));
+    }
+    if url.fragment().is_none() {
+        url.set_fragment(from.fragment());
+    }
+    Ok(url)
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// httpx keeps `Authorization` across an http to https upgrade of the same
+/// host on the default ports.
+fn is_https_upgrade(from: &Url, to: &Url) -> bool {
+    from.scheme() == "http"
+        && to.scheme() == "https"
+        && from.host_str() == to.host_str()
+        && from.port_or_known_default() == Some(80)
+        && to.port_or_known_default() == Some(443)
+}
+
+/// The headers of the request after a redirect from `from` to `to`:
+/// credentials dropped on a change of origin (but an http to https upgrade)
+/// and on any https to http downgrade; `Host` and `Cookie` dropped (the
+/// cookie jar selects cookies for the new URL); body framing headers dropped
+/// when the body is.
+pub fn headers(headers: &HeaderMap, from: &Url, to: &Url, body_dropped: bool) -> HeaderMap {
+    let mut h = headers.clone();
+    let downgrade = from.scheme() == "https" && to.scheme() == "http";
+    if downgrade || (!same_origin(from, to) && !is_https_upgrade(from, to)) {
+        h.remove(AUTHORIZATION);
+    }
+    if !same_origin(from, to) || downgrade {
+        h.remove("proxy-authorization");
+    }
+    h.remove(HOST);
+    h.remove(COOKIE);
+    if body_dropped {
+        h.remove(CONTENT_LENGTH);
+        h.remove(TRANSFER_ENCODING);
+    }
+    h
+}
+
+/// The body of the request after a redirect: none when the method became
+/// GET (or HEAD); else the body again, which must be replayable.
+///
+/// # Errors
+/// `StreamConsumed` when a 307/308 must resend a body that was streamed.
+pub fn body(
+    new_method: &Method,
+    old_method: &Method,
+    kept: Option<Body>,
+    status: StatusCode,
+) -> Result<Option<Body>> {
+    if new_method != old_method && (*new_method == Method::GET || *new_method == Method::HEAD) {
+        return Ok(None);
+    }
+    match kept {
+        Some(b) => Ok(Some(b)),
+        None => Err(Error::new(
+            ErrorKind::StreamConsumed,
+            format!(
+                "cannot follow the {} redirect: it must resend the request body, which was a stream",
+                status.as_u16()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn method_rules() {
+        let table = [
+            ("POST", 301, "GET"),
+            ("POST", 302, "GET"),
+            ("POST", 303, "GET"),
+            ("PUT", 303, "GET"),
+            ("HEAD", 303, "HEAD"),
+            ("DELETE", 303, "GET"),
+            ("PUT", 301, "PUT"),
+            ("POST", 307, "POST"),
+            ("PUT", 308, "PUT"),
+            ("GET", 302, "GET"),
+        ];
+        for (m, status, expect) in table {
+            let got = method(
+                &Method::from_bytes(m.as_bytes()).unwrap(),
+                StatusCode::from_u16(status).unwrap(),
+            );
+            assert_eq!(got.as_str(), expect, "{m} {status}");
+        }
+    }
+
+    #[test]
+    fn locations() {
+        let from = u("https://a.example/dir/page?q=1#frag");
+        assert_eq!(
+            target(&from, b"/other").unwrap().as_str(),
+            "https://a.example/other#frag"
+        );
+        assert_eq!(
+            target(&from, b"next").unwrap().as_str(),
+            "https://a.example/dir/next#frag"
+        );
+        assert_eq!(
+            target(&from, b"//b.example/x").unwrap().as_str(),
+            "https://b.example/x#frag"
+        );
+        assert_eq!(
+            target(&from, b"http://c.example/y#own").unwrap().as_str(),
+            "http://c.example/y#own"
+        );
+        assert_eq!(
+            target(&from, b"ftp://x/").unwrap_err().kind(),
+            ErrorKind::UnsupportedProtocol
+        );
+        assert_eq!(
+            target(&from, b"http://[::1").unwrap_err().kind(),
+            ErrorKind::RemoteProtocol
+        );
+        let mut h = HeaderMap::new();
+        h.insert(LOCATION, "/x".parse().unwrap());
+        assert!(location(StatusCode::FOUND, &h).is_some());
+        assert!(location(StatusCode::OK, &h).is_none());
+        assert!(location(StatusCode::NOT_MODIFIED, &h).is_none());
+        assert!(location(StatusCode::FOUND, &HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn credential_rules() {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, "Basic x".parse().unwrap());
+        h.insert("proxy-authorization", "Basic y".parse().unwrap());
+        h.insert(COOKIE, "a=1".parse().unwrap());
+        h.insert("x-keep", "1".parse().unwrap());
+        let keeps =
+            |from: &str, to: &str| headers(&h, &u(from), &u(to), false).contains_key(AUTHORIZATION);
+        assert!(keeps("http://a/x", "http://a/y"), "same origin");
+        assert!(!keeps("http://a/x", "http://b/y"), "other host");
+        assert!(!keeps("http://a/x", "http://a:8080/y"), "other port");
+        assert!(keeps("http://a/x", "https://a/y"), "https upgrade");
+        assert!(
+            !keeps("http://a:8080/x", "https://a/y"),
+            "not the default ports"
+        );
+        assert!(!keeps("https://a/x", "http://a/y"), "downgrade");
+        let moved = headers(&h, &u("http://a/"), &u("http://b/"), true);
+        assert!(!moved.contains_key("proxy-authorization"));
+        assert!(!moved.contains_key(COOKIE));
+        assert_eq!(moved["x-keep"], "1");
+    }
+
+    #[test]
+    fn bodies() {
+        let post = Method::POST;
+        assert!(body(&Method::GET, &post, None, StatusCode::FOUND)
+            .unwrap()
+            .is_none());
+        let kept = body(
+            &post,
+            &post,
+            Some(Body::from("x")),
+            StatusCode::TEMPORARY_REDIRECT,
+        )
+        .unwrap();
+        assert_eq!(kept.unwrap().as_bytes(), Some(&b"x"[..]));
+        let e = body(&post, &post, None, StatusCode::PERMANENT_REDIRECT).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::StreamConsumed);
+    }
+}
