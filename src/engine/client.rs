@@ -1002,12 +1002,15 @@ impl RequestBuilder {
         self.auth(BasicAuth::new(username, password))
     }
 
-    /// `Authorization: Bearer <token>` for this request.
+    /// `Authorization: Bearer <token>` for this request, as its auth.
     pub fn bearer_auth(self, token: impl std::fmt::Display) -> RequestBuilder {
         match HeaderValue::from_str(&format!("Bearer {token}")) {
             Ok(mut v) => {
                 v.set_sensitive(true);
-                self.header(http::header::AUTHORIZATION, v)
+                self.auth(move |req: &mut Request| {
+                    req.headers_mut()
+                        .insert(http::header::AUTHORIZATION, v.clone());
+                })
             }
             Err(e) => self.map(|_| {
                 Err(Error::new(ErrorKind::LocalProtocol, "invalid bearer token").with_source(e))

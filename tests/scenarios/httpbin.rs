@@ -173,3 +173,80 @@ scenario! {
         assert!(body.is_empty());
     }
 }
+
+scenario! {
+    async fn basic_auth() {
+        let client = Client::new();
+        let r = client.get(httpbin("/basic-auth/u/p")).basic_auth("u", "p").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let text = r.text().await.unwrap();
+        assert_eq!(json(&text)["authenticated"], true);
+        let r = client.get(httpbin("/basic-auth/u/p")).basic_auth("u", "wrong").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let r = client.get(httpbin("/hidden-basic-auth/u/p")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let r = client.get(httpbin("/hidden-basic-auth/u/p")).basic_auth("u", "p").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
+
+scenario! {
+    async fn digest_auth_variants() {
+        for path in ["/digest-auth/auth/u/p/MD5", "/digest-auth/auth/u/p/SHA-256", "/digest-auth/auth-int/u/p/MD5"] {
+            let client = Client::builder().auth(ferrohttp::DigestAuth::new("u", "p")).build().unwrap();
+            let r = client.get(httpbin(path)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let text = r.text().await.unwrap();
+            assert_eq!(json(&text)["authenticated"], true, "{path}");
+        }
+        // httpbin's "SHA-512" is not an RFC 7616 algorithm: a clear error, not a silent 401.
+        let client = Client::builder().auth(ferrohttp::DigestAuth::new("u", "p")).build().unwrap();
+        let e = client.get(httpbin("/digest-auth/auth/u/p/SHA-512")).send().await.unwrap_err();
+        assert_eq!(e.kind(), ferrohttp::ErrorKind::LocalProtocol);
+        assert!(e.to_string().contains("SHA-512"), "{e}");
+        let client = Client::builder().auth(ferrohttp::DigestAuth::new("u", "wrong")).build().unwrap();
+        let r = client.get(httpbin("/digest-auth/auth/u/p/MD5")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a wrong password ends in the server's 401");
+    }
+}
+
+scenario! {
+    async fn redirect_endpoints() {
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        for (path, hops) in [("/redirect/5", 5), ("/relative-redirect/3", 3), ("/absolute-redirect/3", 3)] {
+            let r = client.get(httpbin(path)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            assert_eq!(r.history().len(), hops, "{path}");
+            assert_eq!(r.url().path(), "/get", "{path}");
+            r.bytes().await.unwrap();
+        }
+        let r = client
+            .post(httpbin("/redirect-to"))
+            .query(&[("url", "/post"), ("status_code", "307")])
+            .body("kept")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let text = r.text().await.unwrap();
+        assert_eq!(json(&text)["data"], "kept", "307 keeps method and body");
+        let few = Client::builder().follow_redirects(true).max_redirects(2).build().unwrap();
+        let e = few.get(httpbin("/redirect/5")).send().await.unwrap_err();
+        assert_eq!(e.kind(), ferrohttp::ErrorKind::TooManyRedirects);
+    }
+}
+
+#[cfg(feature = "cookies")]
+scenario! {
+    async fn cookie_endpoints() {
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        let r = client.get(httpbin("/cookies/set")).query(&[("a", "1"), ("b", "2")]).send().await.unwrap();
+        let text = r.text().await.unwrap();
+        assert_eq!(json(&text)["cookies"], serde_json::json!({"a": "1", "b": "2"}));
+        let text = client.get(httpbin("/cookies")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(json(&text)["cookies"]["a"], "1");
+        let r = client.get(httpbin("/cookies/delete")).query(&[("a", "")]).send().await.unwrap();
+        let text = r.text().await.unwrap();
+        assert_eq!(json(&text)["cookies"], serde_json::json!({"b": "2"}));
+    }
+}

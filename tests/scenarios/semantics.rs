@@ -1,0 +1,378 @@
+// Client-semantics scenarios shared by both clients (included by tests/semantics.rs).
+
+use crate::support::{Reply, Server};
+use ferrohttp::{Auth, AuthFlow, AuthResponse, BasicAuth, DigestAuth, ErrorKind, Method, MockTransport, Request, StatusCode};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+fn redirect(status: u16, location: &str) -> Reply {
+    Reply::raw(format!("HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 5\r\n\r\nmoved"))
+}
+
+/// A server where `/r/N` redirects to `/r/N-1` and `/r/0` answers "done".
+fn chain_server() -> Server {
+    Server::http(|req| match req.target.strip_prefix("/r/") {
+        Some("0") => Reply::ok("done"),
+        Some(n) => redirect(302, &format!("/r/{}", n.parse::<u32>().unwrap() - 1)),
+        None => Reply::ok("other"),
+    })
+}
+
+scenario! {
+    async fn redirects_are_not_followed_by_default() {
+        let server = chain_server();
+        let client = Client::new();
+        let mut r = client.get(server.url("/r/1")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FOUND);
+        assert!(r.history().is_empty());
+        let next = r.take_next_request().expect("next_request");
+        assert_eq!(next.url().path(), "/r/0");
+        let r = client.send(next).await.unwrap();
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "done");
+    }
+}
+
+scenario! {
+    async fn redirect_chain_with_history() {
+        let server = chain_server();
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        let r = client.get(server.url("/r/3")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.url().path(), "/r/0");
+        let statuses: Vec<u16> = r.history().iter().map(|h| h.status().as_u16()).collect();
+        assert_eq!(statuses, [302, 302, 302]);
+        let paths: Vec<&str> = r.history().iter().map(|h| h.url().path()).collect();
+        assert_eq!(paths, ["/r/3", "/r/2", "/r/1"]);
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "done");
+        assert_eq!(server.connections(), 1, "redirect bodies are read, the connection reused");
+        // Per request: off.
+        let r = client.get(server.url("/r/1")).follow_redirects(false).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FOUND);
+    }
+}
+
+scenario! {
+    async fn too_many_redirects() {
+        let server = Server::http(|_| redirect(302, "/loop"));
+        let client = Client::builder().follow_redirects(true).max_redirects(3).build().unwrap();
+        let e = client.get(server.url("/loop")).send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TooManyRedirects, "{e:?}");
+        assert_eq!(server.requests().len(), 4, "the first request and three redirects");
+    }
+}
+
+scenario! {
+    async fn method_and_body_rules() {
+        let server = Server::http(|req| match req.target.as_str() {
+            "/302" => redirect(302, "/echo"),
+            "/303" => redirect(303, "/echo"),
+            "/307" => redirect(307, "/echo"),
+            "/308" => redirect(308, "/echo"),
+            _ => Reply::ok(format!("{} {}", req.method, String::from_utf8_lossy(&req.body))),
+        });
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        let cases = [("POST", "/302", "GET "), ("PUT", "/303", "GET "), ("POST", "/307", "POST data"), ("PUT", "/308", "PUT data")];
+        for (method, path, expect) in cases {
+            let m = Method::from_bytes(method.as_bytes()).unwrap();
+            let r = client.request(m, server.url(path)).body("data").send().await.unwrap();
+            let got = r.text().await.unwrap();
+            assert_eq!(got, expect, "{method} {path}");
+        }
+        let reqs = server.requests();
+        let after_302 = &reqs[1];
+        assert_eq!(after_302.header("content-length"), None, "no body after POST became GET");
+        // A streamed body cannot be sent again for a 307.
+        let e = client.post(server.url("/307")).body(stream_body(b"stream".to_vec())).send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::StreamConsumed, "{e:?}");
+    }
+}
+
+scenario! {
+    async fn relative_and_scheme_relative_locations() {
+        let server = Server::http(|req| match req.target.as_str() {
+            "/a/start" => redirect(301, "next"),
+            "/a/next" => redirect(301, &format!("//{}/final", req.header("host").unwrap())),
+            "/final" => Reply::ok("arrived"),
+            _ => Reply::ok("?"),
+        });
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        let r = client.get(server.url("/a/start")).send().await.unwrap();
+        assert_eq!(r.url().path(), "/final");
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "arrived");
+    }
+}
+
+scenario! {
+    async fn credentials_never_cross_origins() {
+        let other = Server::http(|_| Reply::ok("other origin"));
+        let other_url = other.url("/landing");
+        let first = Server::http(move |_| redirect(302, &other_url));
+        let client = Client::builder()
+            .follow_redirects(true)
+            .auth(BasicAuth::new("user", "secret"))
+            .build()
+            .unwrap();
+        let r = client
+            .get(first.url("/start"))
+            .header("proxy-authorization", "Basic cHJveHk6cHc=")
+            .send()
+            .await
+            .unwrap();
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "other origin");
+        assert!(first.requests()[0].header("authorization").is_some(), "the first origin gets them");
+        let landed = &other.requests()[0];
+        assert_eq!(landed.header("authorization"), None, "the second origin must never see Authorization");
+        assert_eq!(landed.header("proxy-authorization"), None);
+    }
+}
+
+scenario! {
+    async fn cookies_across_requests_and_redirects() {
+        let server = Server::http(|req| match req.target.as_str() {
+            "/login" => Reply::raw("HTTP/1.1 302 Found\r\nLocation: /home\r\nSet-Cookie: session=abc; Path=/\r\nContent-Length: 0\r\n\r\n"),
+            "/home" => Reply::ok(format!("cookie: {}", req.header("cookie").unwrap_or("-"))),
+            "/logout" => Reply::raw("HTTP/1.1 200 OK\r\nSet-Cookie: session=; Max-Age=0; Path=/\r\nContent-Length: 0\r\n\r\n"),
+            _ => Reply::ok(format!("cookie: {}", req.header("cookie").unwrap_or("-"))),
+        });
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        let r = client.get(server.url("/login")).send().await.unwrap();
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "cookie: session=abc", "the redirect's Set-Cookie reaches the next hop");
+        let got = client.get(server.url("/page")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "cookie: session=abc");
+        let got = client.get(server.url("/page")).cookies(&[("extra", "1")]).send().await.unwrap().text().await.unwrap();
+        assert!(got.contains("session=abc") && got.contains("extra=1"), "{got}");
+        let got = client.get(server.url("/page")).cookies(&[("session", "mine")]).send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "cookie: session=mine", "the request's cookie replaces the jar's");
+        assert_eq!(client.cookies().get("session", "127.0.0.1", "/").as_deref(), Some("abc"));
+        client.get(server.url("/logout")).send().await.unwrap().bytes().await.unwrap();
+        let got = client.get(server.url("/page")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "cookie: -");
+        client.cookies().set("manual", "1", "127.0.0.1", "/");
+        let got = client.get(server.url("/page")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "cookie: manual=1");
+    }
+}
+
+/// A token flow: sends the current token; on 401 refreshes it once (by a
+/// call the flow makes itself) and sends the request again.
+#[derive(Clone)]
+struct TokenAuth {
+    token: Arc<Mutex<String>>,
+    refreshes: Arc<AtomicUsize>,
+}
+
+struct TokenFlow {
+    auth: TokenAuth,
+    request: Option<Request>,
+    retried: bool,
+}
+
+impl Auth for TokenAuth {
+    fn requires_response_body(&self) -> bool {
+        true
+    }
+    fn auth_flow(&self, request: Request) -> Box<dyn AuthFlow> {
+        Box::new(TokenFlow { auth: self.clone(), request: Some(request), retried: false })
+    }
+}
+
+impl TokenFlow {
+    fn with_token(&self, mut req: Request) -> Request {
+        let v = format!("Bearer {}", self.auth.token.lock().unwrap());
+        req.headers_mut().insert("authorization", v.parse().unwrap());
+        req
+    }
+}
+
+impl AuthFlow for TokenFlow {
+    fn next(&mut self, response: Option<&AuthResponse>) -> ferrohttp::Result<Option<Request>> {
+        match response {
+            None => {
+                let req = self.request.take().unwrap();
+                self.request = req.try_clone();
+                Ok(Some(self.with_token(req)))
+            }
+            Some(r) if r.status() == 401 && !self.retried => {
+                assert_eq!(r.body(), Some(&b"expired"[..]), "the flow sees the body it asked for");
+                self.retried = true;
+                self.auth.refreshes.fetch_add(1, Ordering::SeqCst);
+                *self.auth.token.lock().unwrap() = "fresh".into();
+                Ok(self.request.take().map(|r| self.with_token(r)))
+            }
+            Some(_) => Ok(None),
+        }
+    }
+}
+
+scenario! {
+    async fn custom_auth_flow_refreshes_a_token() {
+        let server = Server::http(|req| {
+            if req.header("authorization") == Some("Bearer fresh") {
+                Reply::ok(format!("hello {}", String::from_utf8_lossy(&req.body)))
+            } else {
+                Reply::raw("HTTP/1.1 401 Unauthorized\r\nContent-Length: 7\r\n\r\nexpired")
+            }
+        });
+        let auth = TokenAuth { token: Arc::new(Mutex::new("stale".into())), refreshes: Arc::default() };
+        let client = Client::builder().auth(auth.clone()).build().unwrap();
+        let r = client.post(server.url("/api")).body("payload").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.history().len(), 1, "the 401 is in the history");
+        assert_eq!(r.history()[0].status(), StatusCode::UNAUTHORIZED);
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "hello payload");
+        assert_eq!(auth.refreshes.load(Ordering::SeqCst), 1);
+        // The token stays fresh: no refresh next time.
+        client.get(server.url("/api")).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(auth.refreshes.load(Ordering::SeqCst), 1);
+        assert_eq!(server.connections(), 1);
+    }
+}
+
+scenario! {
+    async fn closures_and_per_request_auth() {
+        let server = Server::http(|req| Reply::ok(req.header("authorization").unwrap_or("-").to_string()));
+        let client = Client::builder()
+            .auth(|req: &mut Request| {
+                req.headers_mut().insert("authorization", "Signed xyz".parse().unwrap());
+            })
+            .build()
+            .unwrap();
+        let got = client.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "Signed xyz");
+        let got = client.get(server.url("/")).basic_auth("a", "b").send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "Basic YTpi", "per-request auth replaces the client's");
+        let got = client.get(server.url("/")).bearer_auth("t0k").send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "Bearer t0k");
+        // Credentials in the URL become Basic auth and leave the URL.
+        let url = server.url("/").replace("http://", "http://us%20er:p%40ss@");
+        let got = Client::new().get(&url).send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, format!("Basic {}", "dXMgZXI6cEBzcw=="));
+        assert!(!server.requests().last().unwrap().raw_head.contains("p@ss"));
+    }
+}
+
+scenario! {
+    async fn digest_challenge_response_and_stale() {
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen2 = seen.clone();
+        let mock = MockTransport::new(move |req| {
+            let auth = req.headers().get("authorization").map(|v| v.to_str().unwrap().to_string());
+            let n = {
+                let mut s = seen2.lock().unwrap();
+                s.push(auth.clone().unwrap_or_default());
+                s.len()
+            };
+            let challenge = |stale: bool| {
+                ferrohttp::Response::from(
+                    http::Response::builder()
+                        .status(401)
+                        .header("www-authenticate", r#"Basic realm="x""#)
+                        .header(
+                            "www-authenticate",
+                            format!(r#"Digest realm="r", nonce="n{n}", qop="auth", opaque="op", algorithm=MD5{}"#, if stale { ", stale=true" } else { "" }),
+                        )
+                        .header(
+                            "www-authenticate",
+                            format!(r#"Digest realm="r", nonce="s{n}", qop="auth", algorithm=SHA-256{}"#, if stale { ", stale=TRUE" } else { "" }),
+                        )
+                        .body("")
+                        .unwrap(),
+                )
+            };
+            match n {
+                1 => challenge(false),
+                2 => challenge(true), // the nonce went stale: answer again
+                _ => ferrohttp::Response::from(http::Response::builder().status(200).body("in").unwrap()),
+            }
+        });
+        let client = Client::builder().transport(mock).auth(DigestAuth::new("Mufasa", "Circle of Life")).build().unwrap();
+        let r = client.get("http://mock.test/dir/index.html?x=1").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[0], "", "the first request goes without credentials");
+        for answer in &seen[1..] {
+            assert!(answer.starts_with("Digest "), "{answer}");
+            assert!(answer.contains(r#"username="Mufasa""#), "{answer}");
+            assert!(answer.contains(r#"uri="/dir/index.html?x=1""#), "{answer}");
+            assert!(answer.contains("algorithm=SHA-256"), "the strongest challenge: {answer}");
+            assert!(answer.contains("qop=auth, nc=00000001, cnonce="), "{answer}");
+        }
+    }
+}
+
+scenario! {
+    async fn digest_without_supported_algorithm_is_an_error() {
+        let mock = MockTransport::new(|_| {
+            ferrohttp::Response::from(
+                http::Response::builder()
+                    .status(401)
+                    .header("www-authenticate", r#"Digest realm="r", nonce="n", algorithm=SHA3-512"#)
+                    .body("")
+                    .unwrap(),
+            )
+        });
+        let client = Client::builder().transport(mock).auth(DigestAuth::new("u", "p")).build().unwrap();
+        let e = client.get("http://mock.test/").send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LocalProtocol, "{e:?}");
+        assert!(e.to_string().contains("SHA3-512"), "{e}");
+    }
+}
+
+scenario! {
+    async fn hooks_run_in_order_on_every_hop() {
+        let server = chain_server();
+        let order: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (o1, o2, o3) = (order.clone(), order.clone(), order.clone());
+        let client = Client::builder()
+            .follow_redirects(true)
+            .on_request(move |req| {
+                o1.lock().unwrap().push(format!("req1 {}", req.url().path()));
+                req.headers_mut().insert("x-hook", "1".parse().unwrap());
+                Ok(())
+            })
+            .on_request(move |req| {
+                o2.lock().unwrap().push(format!("req2 {}", req.url().path()));
+                Ok(())
+            })
+            .on_response(move |resp| {
+                o3.lock().unwrap().push(format!("resp {}", resp.status().as_u16()));
+                resp.headers_mut().insert("x-seen", "yes".parse().unwrap());
+                Ok(())
+            })
+            .build()
+            .unwrap();
+        let r = client.get(server.url("/r/1")).send().await.unwrap();
+        assert_eq!(r.headers()["x-seen"], "yes");
+        assert_eq!(
+            order.lock().unwrap().clone(),
+            ["req1 /r/1", "req2 /r/1", "resp 302", "req1 /r/0", "req2 /r/0", "resp 200"]
+        );
+        assert!(server.requests().iter().all(|r| r.header("x-hook") == Some("1")));
+        // An Err from a hook aborts the request with that error.
+        let failing = Client::builder()
+            .on_request(|_| Err(ferrohttp::Error::new(ErrorKind::LocalProtocol, "blocked by policy")))
+            .build()
+            .unwrap();
+        let e = failing.get(server.url("/r/0")).send().await.unwrap_err();
+        assert_eq!(e.to_string(), "blocked by policy");
+    }
+}
+
+scenario! {
+    async fn http10_request_line() {
+        let server = Server::http(|_| Reply::close("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        let r = Client::new().get(server.url("/")).version(ferrohttp::Version::HTTP_10).send().await.unwrap();
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "ok");
+        assert!(server.requests()[0].raw_head.starts_with("GET / HTTP/1.0\r\n"));
+        let e = Client::new().get(server.url("/")).version(ferrohttp::Version::HTTP_2).send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnsupportedProtocol);
+    }
+}
