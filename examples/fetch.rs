@@ -49,6 +49,13 @@ Usage: fetch [options...] <url>
      --key <file>           Private key file (default: in the --cert file)
      --pass <phrase>        Pass phrase for the private key
      --compressed           Accepted; responses are always decoded
+ -L, --location             Follow redirects
+     --max-redirs <num>     Maximum number of redirects allowed (default 50)
+ -u, --user <user:pass>     Server user and password (Basic)
+     --digest               Use HTTP Digest authentication with -u
+ -n, --netrc                Take credentials from ~/.netrc (or $NETRC)
+ -b, --cookie <data|file>   Send cookies: 'k=v; k2=v2', or a cookie file
+ -c, --cookie-jar <file>    Write cookies to this file after the transfer
  -f, --fail                 Fail fast with no output on HTTP errors (exit 22)
  -s, --silent               Silent mode
  -S, --show-error           Show error even when -s is used
@@ -122,6 +129,13 @@ struct Options {
     cert: Option<String>,
     key: Option<String>,
     pass: Option<String>,
+    location: bool,
+    max_redirs: Option<usize>,
+    user: Option<String>,
+    digest: bool,
+    netrc: bool,
+    cookie: Vec<String>,
+    cookie_jar: Option<String>,
     fail: bool,
     silent: bool,
     show_error: bool,
@@ -207,7 +221,7 @@ fn main() -> ExitCode {
 
 /// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
 fn expand_short(args: &[String]) -> Vec<String> {
-    const WITH_VALUE: &str = "XHdoeAmE";
+    const WITH_VALUE: &str = "XHdoeAmEubc";
     let mut out = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
@@ -278,6 +292,20 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "-E" | "--cert" => o.cert = Some(value(&mut i, a)?),
             "--key" => o.key = Some(value(&mut i, a)?),
             "--pass" => o.pass = Some(value(&mut i, a)?),
+            "-L" | "--location" => o.location = true,
+            "--max-redirs" => {
+                o.max_redirs = Some(value(&mut i, a)?.parse().map_err(|_| {
+                    Failure::new(
+                        2,
+                        format!("option {a}: expected a proper numerical parameter"),
+                    )
+                })?);
+            }
+            "-u" | "--user" => o.user = Some(value(&mut i, a)?),
+            "--digest" => o.digest = true,
+            "-n" | "--netrc" => o.netrc = true,
+            "-b" | "--cookie" => o.cookie.push(value(&mut i, a)?),
+            "-c" | "--cookie-jar" => o.cookie_jar = Some(value(&mut i, a)?),
             "--interface" => {
                 let v = value(&mut i, a)?;
                 o.interface = Some(v.parse().map_err(|_| {
@@ -452,7 +480,32 @@ fn run(o: &Options) -> Result<u8, Failure> {
             .map_err(|e| Failure::new(58, format!("unable to use client certificate: {e}")))?;
         builder = builder.identity(id);
     }
-    let client = builder.build()?;
+    // curl follows at most 50 redirects with -L, and reads .netrc only with -n.
+    builder = builder
+        .follow_redirects(o.location)
+        .max_redirects(o.max_redirs.unwrap_or(50))
+        .netrc(o.netrc);
+    if let Some(user) = &o.user {
+        let (name, password) = user.split_once(':').ok_or_else(|| {
+            Failure::new(
+                2,
+                "option -u: give user:password (fetch does not prompt for a password)",
+            )
+        })?;
+        builder = if o.digest {
+            builder.auth(ferrohttp::DigestAuth::new(name, password))
+        } else {
+            builder.auth(ferrohttp::BasicAuth::new(name, password))
+        };
+    }
+    let jar = ferrohttp::CookieJar::new();
+    for c in o.cookie.iter().filter(|c| !c.contains('=')) {
+        // Without '=', -b names a cookie file (Netscape format, as curl writes).
+        let text = std::fs::read_to_string(c)
+            .map_err(|e| Failure::new(26, format!("cannot read cookie file {c}: {e}")))?;
+        jar.load_netscape(&text)?;
+    }
+    let client = builder.cookie_jar(jar.clone()).build()?;
 
     // --retry: curl's transient failures (a timeout, or 408, 429, 500, 502,
     // 503, 504), after 1 s doubling, or the server's Retry-After.
@@ -493,7 +546,14 @@ fn run(o: &Options) -> Result<u8, Failure> {
             _ => break result?,
         }
     };
+    if let Some(path) = &o.cookie_jar {
+        std::fs::write(path, jar.to_netscape())
+            .map_err(|e| Failure::new(23, format!("cannot write cookie jar {path}: {e}")))?;
+    }
     if o.verbose {
+        for hop in response.history() {
+            print_head(&mut io::stderr(), hop, "< ");
+        }
         print_head(&mut io::stderr(), &response, "< ");
     }
 
@@ -572,6 +632,17 @@ fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::R
     }
     if !o.json.is_empty() {
         headers.insert("accept", HeaderValue::from_static("application/json"));
+    }
+    let cookies: Vec<&str> = o
+        .cookie
+        .iter()
+        .filter(|c| c.contains('='))
+        .map(String::as_str)
+        .collect();
+    if !cookies.is_empty() {
+        let value = HeaderValue::from_str(&cookies.join("; "))
+            .map_err(|_| Failure::new(43, "invalid cookie data for -b"))?;
+        headers.insert("cookie", value);
     }
     for h in &o.headers {
         apply_header(headers, h)?;

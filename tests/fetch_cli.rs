@@ -220,7 +220,7 @@ fn curl_exit_codes_for_failures() {
     assert_eq!(out.status.code(), Some(3), "malformed URL");
     let out = fetch(&["--bogus", "http://127.0.0.1/"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = fetch(&["-L", "http://127.0.0.1/"]);
+    let out = fetch(&["-x", "http://127.0.0.1:3128", "http://127.0.0.1/"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
 }
@@ -390,4 +390,87 @@ mod tls {
         ]);
         assert_eq!(out.status.code(), Some(58));
     }
+}
+
+#[test]
+fn location_and_max_redirs() {
+    let server = Server::http(|req| match req.target.as_str() {
+        "/a" => Reply::raw("HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n"),
+        "/b" => Reply::raw("HTTP/1.1 301 Moved\r\nLocation: /c\r\nContent-Length: 0\r\n\r\n"),
+        "/loop" => Reply::raw("HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n"),
+        _ => Reply::ok("landed"),
+    });
+    let out = fetch(&[&server.url("/a")]);
+    assert!(
+        out.stdout.is_empty(),
+        "without -L the 302 body (empty) is the output"
+    );
+    let out = fetch(&["-L", &server.url("/a")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "landed");
+    let out = fetch(&["-L", "--max-redirs", "1", &server.url("/a")]);
+    assert_eq!(out.status.code(), Some(47));
+    let out = fetch(&["-sL", &server.url("/loop")]);
+    assert_eq!(out.status.code(), Some(47), "curl's default limit of 50");
+}
+
+#[test]
+fn user_basic_and_digest() {
+    let server = Server::http(|req| Reply::ok(req.header("authorization").unwrap_or("-")));
+    let out = fetch(&["-u", "user:pw", &server.url("/")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Basic dXNlcjpwdw==");
+    // Digest: the server answers 200 to the first request here, so no
+    // credentials are sent (they only answer a challenge).
+    let out = fetch(&["--digest", "-u", "user:pw", &server.url("/")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "-");
+}
+
+#[test]
+fn cookies_in_and_out() {
+    let server = Server::http(|req| {
+        Reply::raw(format!(
+            "HTTP/1.1 200 OK\r\nSet-Cookie: fresh=1; Path=/\r\nContent-Length: {}\r\n\r\n{}",
+            req.header("cookie").unwrap_or("-").len(),
+            req.header("cookie").unwrap_or("-")
+        ))
+    });
+    let out = fetch(&["-b", "a=1; b=2", &server.url("/")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a=1; b=2");
+    let dir = std::env::temp_dir().join(format!("fetch-cookies-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jar = dir.join("jar.txt");
+    let out = fetch(&["-c", jar.to_str().unwrap(), &server.url("/")]);
+    assert!(out.status.success());
+    let saved = std::fs::read_to_string(&jar).unwrap();
+    assert!(
+        saved.contains("127.0.0.1\tFALSE\t/\tFALSE\t0\tfresh\t1"),
+        "{saved}"
+    );
+    let out = fetch(&["-b", jar.to_str().unwrap(), &server.url("/")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "fresh=1");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn netrc_only_with_n() {
+    let server = Server::http(|req| Reply::ok(req.header("authorization").unwrap_or("-")));
+    let dir = std::env::temp_dir().join(format!("fetch-netrc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let netrc = dir.join("netrc");
+    std::fs::write(&netrc, "machine 127.0.0.1 login n password r\n").unwrap();
+    let run = |args: &[&str]| {
+        Command::new(fetch_bin())
+            .args(args)
+            .env("NETRC", &netrc)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[&server.url("/")]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "-",
+        "curl reads .netrc only with -n"
+    );
+    let out = run(&["-n", &server.url("/")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Basic bjpy");
+    std::fs::remove_dir_all(&dir).ok();
 }

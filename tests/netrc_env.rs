@@ -14,7 +14,11 @@ fn netrc_from_the_environment() {
     let dir = std::env::temp_dir().join(format!("ferrohttp-netrc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("good");
-    std::fs::write(&good, "machine 127.0.0.1\n  login alice\n  password \"s3 cret\"\n").unwrap();
+    std::fs::write(
+        &good,
+        "machine 127.0.0.1\n  login alice\n  password \"s3 cret\"\n",
+    )
+    .unwrap();
     let bad = dir.join("bad");
     std::fs::write(&bad, "machine 127.0.0.1 login alice\nfrobnicate yes\n").unwrap();
 
@@ -23,7 +27,13 @@ fn netrc_from_the_environment() {
     let got = client.get(server.url("/")).send().unwrap().text().unwrap();
     assert_eq!(got, "Basic YWxpY2U6czMgY3JldA==");
     // Explicit auth wins over .netrc.
-    let got = client.get(server.url("/")).basic_auth("bob", "x").send().unwrap().text().unwrap();
+    let got = client
+        .get(server.url("/"))
+        .basic_auth("bob", "x")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert_eq!(got, "Basic Ym9iOng=");
     // Read once per client: a change of the file is not seen by this client.
     std::fs::write(&good, "machine 127.0.0.1 login changed password p\n").unwrap();
@@ -31,16 +41,28 @@ fn netrc_from_the_environment() {
     assert_eq!(got, "Basic YWxpY2U6czMgY3JldA==");
     // trust_env(false): not read at all.
     let plain = Client::builder().trust_env(false).build().unwrap();
-    assert_eq!(plain.get(server.url("/")).send().unwrap().text().unwrap(), "-");
+    assert_eq!(
+        plain.get(server.url("/")).send().unwrap().text().unwrap(),
+        "-"
+    );
 
     // A malformed file: an error naming file and line, when it is used.
     std::env::set_var("NETRC", &bad);
     let client = Client::new();
     let e = client.get(server.url("/")).send().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config, "{e:?}");
-    assert!(e.to_string().contains(&format!("{}:2", bad.display())), "{e}");
+    assert!(
+        e.to_string().contains(&format!("{}:2", bad.display())),
+        "{e}"
+    );
     // ... and not when auth is given.
-    let got = client.get(server.url("/")).basic_auth("bob", "x").send().unwrap().text().unwrap();
+    let got = client
+        .get(server.url("/"))
+        .basic_auth("bob", "x")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert_eq!(got, "Basic Ym9iOng=");
     std::env::remove_var("NETRC");
     std::fs::remove_dir_all(&dir).ok();

@@ -61,7 +61,7 @@ struct ClientRef {
     max_redirects: usize,
     request_hooks: Vec<RequestHook>,
     response_hooks: Vec<ResponseHook>,
-    trust_env: bool,
+    use_netrc: bool,
     /// The `.netrc`, read at the first request that could use it.
     netrc: std::sync::OnceLock<std::result::Result<Option<netrc::Netrc>, String>>,
     #[cfg(feature = "cookies")]
@@ -108,6 +108,7 @@ pub struct ClientBuilder {
     response_hooks: Vec<ResponseHook>,
     #[cfg(feature = "cookies")]
     cookies: Option<crate::CookieJar>,
+    netrc: Option<bool>,
     error: Option<Error>,
 }
 
@@ -182,6 +183,7 @@ impl ClientBuilder {
             response_hooks: Vec::new(),
             #[cfg(feature = "cookies")]
             cookies: None,
+            netrc: None,
             error: None,
         }
     }
@@ -383,6 +385,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether a request without auth takes credentials from `.netrc`
+    /// (`$NETRC`, `~/.netrc`, `~/_netrc`). Default: what
+    /// [`trust_env`](Self::trust_env) says (on).
+    pub fn netrc(mut self, enabled: bool) -> ClientBuilder {
+        self.netrc = Some(enabled);
+        self
+    }
+
     /// Whether to follow redirects (a request can say otherwise). Default:
     /// no, as httpx; a redirect response then carries `next_request()`.
     pub fn follow_redirects(mut self, follow: bool) -> ClientBuilder {
@@ -487,7 +497,7 @@ impl ClientBuilder {
                 max_redirects: self.max_redirects,
                 request_hooks: self.request_hooks,
                 response_hooks: self.response_hooks,
-                trust_env: self.tls.trust_env,
+                use_netrc: self.netrc.unwrap_or(self.tls.trust_env),
                 netrc: std::sync::OnceLock::new(),
                 #[cfg(feature = "cookies")]
                 cookies: self.cookies.unwrap_or_default(),
@@ -595,7 +605,7 @@ impl Client {
     /// Credentials for `url`'s host from `.netrc` (with `trust_env`): read
     /// once per client, at the first request that could use them.
     fn netrc_auth(&self, url: &Url) -> Result<Option<Arc<dyn Auth>>> {
-        if !self.inner.trust_env {
+        if !self.inner.use_netrc {
             return Ok(None);
         }
         let loaded = self.inner.netrc.get_or_init(|| match netrc::locate() {

@@ -236,7 +236,7 @@ scenario! {
 
 scenario! {
     async fn closures_and_per_request_auth() {
-        let server = Server::http(|req| Reply::ok(req.header("authorization").unwrap_or("-").to_string()));
+        let server = Server::http(|req| Reply::ok(req.header("authorization").unwrap_or("-")));
         let client = Client::builder()
             .auth(|req: &mut Request| {
                 req.headers_mut().insert("authorization", "Signed xyz".parse().unwrap());
