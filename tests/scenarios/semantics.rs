@@ -376,3 +376,37 @@ scenario! {
         assert_eq!(e.kind(), ErrorKind::UnsupportedProtocol);
     }
 }
+
+/// An auth that signs the request body: it asks for the body in memory.
+struct BodySigner;
+
+impl Auth for BodySigner {
+    fn requires_request_body(&self) -> bool {
+        true
+    }
+    fn auth_flow(&self, mut request: Request) -> Box<dyn AuthFlow> {
+        let body = request.body().as_bytes().expect("buffered for the flow").to_vec();
+        let sig = format!("len={} first={}", body.len(), body.first().copied().unwrap_or(0));
+        request.headers_mut().insert("x-signature", sig.parse().unwrap());
+        Box::new(Once(Some(request)))
+    }
+}
+
+struct Once(Option<Request>);
+
+impl AuthFlow for Once {
+    fn next(&mut self, _: Option<&AuthResponse>) -> ferrohttp::Result<Option<Request>> {
+        Ok(self.0.take())
+    }
+}
+
+scenario! {
+    async fn auth_gets_a_streamed_body_in_memory() {
+        let server = Server::http(|req| Reply::ok(format!("{} {}", req.header("x-signature").unwrap_or("-"), req.body.len())));
+        let client = Client::builder().auth(BodySigner).build().unwrap();
+        let r = client.post(server.url("/")).body(stream_body(vec![7u8; 1000])).send().await.unwrap();
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "len=1000 first=7 1000");
+        assert!(!server.requests()[0].chunked, "buffered, so sent with a length");
+    }
+}
