@@ -62,6 +62,9 @@ pub enum ErrorKind {
     Closed,
     /// A local settings file (`.netrc`, a cookie file) could not be used.
     Config,
+    /// A response body collected by `bytes`, `text` or `json` was larger
+    /// than `max_body_size`.
+    TooLarge,
 }
 
 impl ErrorKind {

@@ -192,6 +192,11 @@ impl ConnBody {
     /// Reads de-framed body bytes into `out`; 0 at the end of the body.
     async fn read(&mut self, out: &mut [u8], trailers: &mut Option<HeaderMap>) -> Result<usize> {
         loop {
+            if !matches!(self.framing, Framing::Done) {
+                self.ctx
+                    .deadline
+                    .check("receiving the response body", self.target())?;
+            }
             let (timeout, by_deadline) = self.read_limit();
             match &mut self.framing {
                 Framing::Done => return Ok(0),

@@ -62,6 +62,7 @@ struct ClientRef {
     request_hooks: Vec<RequestHook>,
     response_hooks: Vec<ResponseHook>,
     use_netrc: bool,
+    max_body_size: Option<u64>,
     /// The `.netrc`, read at the first request that could use it.
     netrc: std::sync::OnceLock<std::result::Result<Option<netrc::Netrc>, String>>,
     #[cfg(feature = "cookies")]
@@ -109,6 +110,7 @@ pub struct ClientBuilder {
     #[cfg(feature = "cookies")]
     cookies: Option<crate::CookieJar>,
     netrc: Option<bool>,
+    max_body_size: Option<u64>,
     error: Option<Error>,
 }
 
@@ -184,6 +186,7 @@ impl ClientBuilder {
             #[cfg(feature = "cookies")]
             cookies: None,
             netrc: None,
+            max_body_size: None,
             error: None,
         }
     }
@@ -393,6 +396,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The most bytes `Response::bytes`, `text` and `json` collect (after
+    /// content decoding) before failing with `ErrorKind::TooLarge`: a guard
+    /// against huge or decompression-bomb bodies. Streaming reads are not
+    /// limited (they hold one buffer at a time). Default: no limit.
+    pub fn max_body_size(mut self, bytes: impl Into<Option<u64>>) -> ClientBuilder {
+        self.max_body_size = bytes.into();
+        self
+    }
+
     /// Whether to follow redirects (a request can say otherwise). Default:
     /// no, as httpx; a redirect response then carries `next_request()`.
     pub fn follow_redirects(mut self, follow: bool) -> ClientBuilder {
@@ -498,6 +510,7 @@ impl ClientBuilder {
                 request_hooks: self.request_hooks,
                 response_hooks: self.response_hooks,
                 use_netrc: self.netrc.unwrap_or(self.tls.trust_env),
+                max_body_size: self.max_body_size,
                 netrc: std::sync::OnceLock::new(),
                 #[cfg(feature = "cookies")]
                 cookies: self.cookies.unwrap_or_default(),
@@ -840,6 +853,7 @@ impl Client {
             response.set_elapsed(started.elapsed());
         }
         response.set_url(url);
+        response.max_body_size = self.inner.max_body_size;
         Ok(response)
     }
 }

@@ -85,6 +85,15 @@ impl Deadline {
         }
     }
 
+    /// An error when the deadline has passed: checked before each socket
+    /// operation, because a peer that keeps sending never lets a read time out.
+    pub(crate) fn check(&self, what: &str, target: &str) -> Result<()> {
+        match self.at {
+            Some(at) if Instant::now() >= at => Err(self.error(what, target)),
+            _ => Ok(()),
+        }
+    }
+
     /// The error for an operation stopped by the deadline.
     pub(crate) fn error(&self, what: &str, target: &str) -> Error {
         let total = self.total.unwrap_or_default();
@@ -322,6 +331,9 @@ impl Conn {
                 break;
             }
             sent += n as u64;
+            deadline
+                .check("sending the request body", &target)
+                .map_err(ExchangeError::fatal)?;
             let (limit, by_deadline) = deadline.limit(timeout);
             let result = if chunked {
                 size_line.clear();
@@ -384,6 +396,9 @@ impl Conn {
                 return Ok(parsed.head);
             }
             let max_buffer = parser_limit(parser);
+            deadline
+                .check("waiting for the response head", &self.target)
+                .map_err(ExchangeError::fatal)?;
             let (limit, by_deadline) = deadline.limit(timeout);
             let n = self
                 .fill(limit, max_buffer)

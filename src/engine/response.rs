@@ -35,6 +35,8 @@ pub struct Response {
     pub(crate) pending: rt::PendingRead,
     pub(crate) history: Vec<Response>,
     pub(crate) next_request: Option<Request>,
+    /// The most bytes `bytes`, `text` and `json` collect.
+    pub(crate) max_body_size: Option<u64>,
 }
 
 impl<B: Into<Body>> From<http::Response<B>> for Response {
@@ -68,6 +70,7 @@ impl Response {
             pending: rt::PendingRead::default(),
             history: Vec::new(),
             next_request: None,
+            max_body_size: None,
         }
     }
 
@@ -296,7 +299,7 @@ impl Response {
     ///
     /// # Errors
     /// As reading the body: `Read`, `ReadTimeout`, `RemoteProtocol` (a body
-    /// cut short), `Decoding`.
+    /// cut short), `Decoding`; `TooLarge` past the client's `max_body_size`.
     pub async fn bytes(mut self) -> Result<Bytes> {
         let hint = self.content_length().unwrap_or(0).min(1 << 20) as usize;
         let mut out = Vec::with_capacity(hint);
@@ -305,6 +308,15 @@ impl Response {
             let n = self.read_body(&mut buf).await?;
             if n == 0 {
                 break;
+            }
+            if let Some(limit) = self.max_body_size {
+                if (out.len() + n) as u64 > limit {
+                    return Err(Error::new(
+                        ErrorKind::TooLarge,
+                        format!("response body is larger than max_body_size ({limit} bytes)"),
+                    )
+                    .with_url(&self.url));
+                }
             }
             out.extend_from_slice(&buf[..n]);
         }
