@@ -117,6 +117,8 @@ mod config;
 #[cfg(feature = "cookies")]
 mod cookies;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod happy;
 mod mock;
 pub mod netrc;

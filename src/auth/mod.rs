@@ -6,7 +6,13 @@ mod basic;
 mod digest;
 
 pub use basic::BasicAuth;
-pub use digest::DigestAuth;
+pub use digest::{parse_challenges, Challenge, DigestAuth};
+
+/// Whether a digest `algorithm` parameter names a supported algorithm.
+#[allow(dead_code, reason = "used by the fuzz entry points")]
+pub(crate) fn digest_algorithm(name: Option<&str>) -> bool {
+    digest::Algorithm::parse(name).is_some()
+}
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Version};

@@ -1,0 +1,298 @@
+//! Fuzz entry points, shared by the cargo-fuzz targets in `fuzz/` and the
+//! stable test that replays their corpus (`tests/fuzz_corpus.rs`). Each takes
+//! arbitrary bytes and must not panic, hang, or allocate without bound;
+//! where a parser can be fed in pieces, the split result must equal the
+//! whole one. Not part of the API.
+
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::error::{ErrorKind, Result};
+use crate::proto::decode::ContentDecoder;
+use crate::proto::h1::{
+    response_framing, ChunkedDecoder, FramingKind, HeadParser, ResponseHead,
+};
+
+const HEAD_LIMIT: usize = 64 * 1024;
+const MAX_HEADERS: usize = 100;
+/// The most decoded bytes a decoder target produces before it stops.
+const MAX_DECODED: usize = 8 << 20;
+
+/// Splits `data` at the fuzzer-chosen points given by its first byte.
+fn split_points(data: &[u8]) -> (Vec<usize>, &[u8]) {
+    let Some((&seed, rest)) = data.split_first() else {
+        return (Vec::new(), data);
+    };
+    if rest.is_empty() {
+        return (Vec::new(), rest);
+    }
+    let step = usize::from(seed).max(1);
+    let points = (step..rest.len()).step_by(step).collect();
+    (points, rest)
+}
+
+fn pieces<'a>(data: &'a [u8], points: &[usize]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for &p in points {
+        out.push(&data[start..p]);
+        start = p;
+    }
+    out.push(&data[start..]);
+    out
+}
+
+/// Parses a head from a buffer that grows by `pieces`.
+fn parse_head_in(pieces: &[&[u8]]) -> Result<Option<(ResponseHead, usize)>> {
+    let mut parser = HeadParser::new(HEAD_LIMIT, MAX_HEADERS);
+    let mut buf = Vec::new();
+    for piece in pieces {
+        buf.extend_from_slice(piece);
+        if let Some(p) = parser.parse(&buf)? {
+            return Ok(Some((p.head, p.consumed)));
+        }
+    }
+    Ok(None)
+}
+
+fn same<T: PartialEq + std::fmt::Debug>(a: &Result<T>, b: &Result<T>) {
+    match (a, b) {
+        (Ok(x), Ok(y)) => assert_eq!(x, y, "split parse differs from whole"),
+        (Err(x), Err(y)) => assert_eq!(x.kind(), y.kind(), "split error differs from whole"),
+        _ => panic!("split and whole disagree: {a:?} vs {b:?}"),
+    }
+}
+
+fn head_summary(h: &Option<(ResponseHead, usize)>) -> Option<(u16, String, usize, usize)> {
+    h.as_ref().map(|(head, n)| {
+        (
+            head.status.as_u16(),
+            format!("{:?}", head.version),
+            head.headers.len(),
+            *n,
+        )
+    })
+}
+
+/// The response-head parser, whole and split at fuzzer-chosen points.
+pub fn response_head(data: &[u8]) {
+    let (points, rest) = split_points(data);
+    let whole = parse_head_in(&[rest]).map(|h| head_summary(&h));
+    let split = parse_head_in(&pieces(rest, &points)).map(|h| head_summary(&h));
+    same(&whole, &split);
+}
+
+/// Body framing of whatever head `data` holds, for GET and HEAD.
+pub fn framing(data: &[u8]) {
+    if let Ok(Some((head, _))) = parse_head_in(&[data]) {
+        for method in [Method::GET, Method::HEAD] {
+            let _ = response_framing(&method, head.status, head.version, &head.headers);
+        }
+        let _ = crate::proto::h1::is_keep_alive(&HeaderMap::new(), head.version, &head.headers);
+    }
+}
+
+/// Decodes a chunked body fed in pieces, at most `max` bytes a call.
+fn decode_chunked(pieces: &[&[u8]], max: usize) -> Result<(Vec<u8>, bool, usize)> {
+    let mut dec = ChunkedDecoder::new(HEAD_LIMIT, MAX_HEADERS);
+    let mut out = Vec::new();
+    let mut pending = Vec::new();
+    for piece in pieces {
+        pending.extend_from_slice(piece);
+        loop {
+            let d = dec.decode(&pending, max)?;
+            out.extend_from_slice(&pending[d.data.clone()]);
+            pending.drain(..d.consumed);
+            if d.consumed == 0 || dec.is_done() {
+                break;
+            }
+        }
+        if dec.is_done() {
+            break;
+        }
+    }
+    let trailers = dec.trailers().map_or(0, HeaderMap::len);
+    Ok((out, dec.is_done(), trailers))
+}
+
+/// The chunked decoder: whole, split, and with a tiny output limit.
+pub fn chunked(data: &[u8]) {
+    let (points, rest) = split_points(data);
+    let whole = decode_chunked(&[rest], usize::MAX);
+    same(&whole, &decode_chunked(&pieces(rest, &points), usize::MAX));
+    same(&whole, &decode_chunked(&pieces(rest, &points), 3));
+}
+
+/// What [`read_response`] read: status, body, trailer count, and whether
+/// the body was complete.
+type Exchange = (u16, Vec<u8>, usize, bool);
+
+/// Reads a whole response (head, framing, body) from a byte stream that
+/// arrives in `pieces`, then ends (the server closed).
+pub fn read_response(method: &Method, pieces: &[&[u8]]) -> Result<Option<Exchange>> {
+    let mut parser = HeadParser::new(HEAD_LIMIT, MAX_HEADERS);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut rest = pieces.iter();
+    let (head, consumed) = loop {
+        if let Some(p) = parser.parse(&buf)? {
+            if p.head.status.is_informational() && p.head.status != StatusCode::SWITCHING_PROTOCOLS {
+                buf.drain(..p.consumed);
+                parser.reset();
+                continue;
+            }
+            break (p.head, p.consumed);
+        }
+        match rest.next() {
+            Some(piece) => buf.extend_from_slice(piece),
+            None => return Ok(None),
+        }
+    };
+    buf.drain(..consumed);
+    let framing = response_framing(method, head.status, head.version, &head.headers)?;
+    let status = head.status.as_u16();
+    match framing.kind {
+        FramingKind::Empty => Ok(Some((status, Vec::new(), 0, true))),
+        FramingKind::Length(n) => {
+            for piece in rest {
+                buf.extend_from_slice(piece);
+            }
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            let complete = buf.len() >= n;
+            buf.truncate(n);
+            Ok(Some((status, buf, 0, complete)))
+        }
+        FramingKind::CloseDelimited => {
+            for piece in rest {
+                buf.extend_from_slice(piece);
+            }
+            Ok(Some((status, buf, 0, true)))
+        }
+        FramingKind::Chunked => {
+            let mut all: Vec<&[u8]> = vec![&buf];
+            all.extend(rest.copied());
+            let (body, done, trailers) = decode_chunked(&all, usize::MAX)?;
+            Ok(Some((status, body, trailers, done)))
+        }
+    }
+}
+
+/// The whole response read path over a stream split at fuzzer-chosen
+/// points: the result must equal the unsplit read.
+pub fn exchange(data: &[u8]) {
+    let (points, rest) = split_points(data);
+    for method in [Method::GET, Method::HEAD] {
+        let whole = read_response(&method, &[rest]);
+        let split = read_response(&method, &pieces(rest, &points));
+        same(&whole, &split);
+    }
+}
+
+/// Runs `headers`' content decoder over `input` in `pieces`, bounded.
+fn run_decoder(headers: &HeaderMap, pieces: &[&[u8]], out_size: usize) -> Result<Vec<u8>> {
+    let Some(mut dec) = ContentDecoder::from_headers(headers) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; out_size];
+    for piece in pieces {
+        let mut piece: &[u8] = piece;
+        loop {
+            let (c, p) = dec.decode(piece, &mut buf)?;
+            out.extend_from_slice(&buf[..p]);
+            piece = &piece[c..];
+            if out.len() > MAX_DECODED {
+                return Ok(out);
+            }
+            if c == 0 && p == 0 {
+                break;
+            }
+        }
+    }
+    loop {
+        let (_, p) = dec.decode(&[], &mut buf)?;
+        if p == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..p]);
+        if out.len() > MAX_DECODED {
+            return Ok(out);
+        }
+    }
+    dec.finish()?;
+    Ok(out)
+}
+
+/// The content decoders: the first byte picks the coding, the rest is the
+/// stream, decoded whole and split; when both finish, they agree.
+pub fn decode(data: &[u8]) {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let coding = match which % 6 {
+        0 => "gzip",
+        1 => "deflate",
+        2 => "br",
+        3 => "zstd",
+        4 => "deflate, gzip",
+        _ => "identity",
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::CONTENT_ENCODING, http::HeaderValue::from_static(coding));
+    let (points, stream) = split_points(rest);
+    let whole = run_decoder(&headers, &[stream], 4096);
+    let split = run_decoder(&headers, &pieces(stream, &points), 7);
+    if let (Ok(a), Ok(b)) = (&whole, &split) {
+        if a.len() <= MAX_DECODED && b.len() <= MAX_DECODED {
+            assert_eq!(a, b, "split decode differs from whole");
+        }
+    }
+    if let (Err(e), _) | (_, Err(e)) = (&whole, &split) {
+        assert_eq!(e.kind(), ErrorKind::Decoding);
+    }
+}
+
+/// URL and base-URL joining, and query merging.
+pub fn url_join(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (base, rel) = text.split_once('\n').unwrap_or((&text, ""));
+    let base = crate::urls::merge_url(None, base).ok();
+    if let Ok(mut url) = crate::urls::merge_url(base.as_ref(), rel) {
+        crate::urls::merge_query(&mut url, &[("k", rel)]);
+        assert!(url::Url::parse(url.as_str()).is_ok());
+    }
+}
+
+/// `WWW-Authenticate` challenge parsing (one field a line).
+pub fn digest_challenge(data: &[u8]) {
+    let challenges = crate::auth::parse_challenges(data.split(|&b| b == b'\n'));
+    for c in &challenges {
+        let _ = crate::auth::digest_algorithm(c.param("algorithm"));
+    }
+}
+
+/// `.netrc` parsing.
+pub fn netrc(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(n) = crate::netrc::Netrc::parse(&text, std::path::Path::new("fuzz.netrc")) {
+        let _ = n.find("example.com");
+    }
+}
+
+/// `Set-Cookie` fields (one a line) stored for a URL, then selected.
+pub fn cookie(data: &[u8]) {
+    #[cfg(feature = "cookies")]
+    {
+        let mut headers = HeaderMap::new();
+        for line in data.split(|&b| b == b'\n').take(64) {
+            if let Ok(v) = http::HeaderValue::from_bytes(line) {
+                headers.append(http::header::SET_COOKIE, v);
+            }
+        }
+        let jar = crate::cookies::CookieJar::new();
+        let url = url::Url::parse("https://www.example.co.uk/a/b").expect("valid URL");
+        jar.store_response(&headers, &url);
+        let _ = jar.header_for(&url, &[]);
+        let _ = jar.to_netscape();
+    }
+    #[cfg(not(feature = "cookies"))]
+    let _ = data;
+}
