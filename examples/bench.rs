@@ -15,6 +15,10 @@
 //! (a certificate made with rcgen) and measures new-connection requests with
 //! full handshakes, with resumed sessions, and keep-alive requests.
 //!
+//! `--big GIB` instead moves GIB GiB down and up through streaming bodies
+//! and, for comparison, through a bare `std::net::TcpStream` copy loop;
+//! run it under `/usr/bin/time -v` for the peak RSS.
+//!
 //! What it cuts short: the built-in server is not a real web server; point
 //! `--url` at nginx for numbers that include one.
 
@@ -79,6 +83,10 @@ fn get(client: &Client, url: &str, buf: &mut [u8]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(gib) = arg(&args, "--big") {
+        big(gib.parse().expect("--big GIB"));
+        return;
+    }
     let n: usize = arg(&args, "--requests").map_or(20_000, |v| v.parse().expect("--requests N"));
     let c: usize = arg(&args, "--concurrency").map_or(4, |v| v.parse().expect("--concurrency C"));
     let url = arg(&args, "--url").unwrap_or_else(|| {
@@ -262,4 +270,124 @@ fn run_async(url: &str, n: usize, c: usize) {
         }
         report(&format!("async, {c} tasks, keep-alive"), per * c, started);
     });
+}
+
+/// A reader of `n` zero bytes.
+struct Zeros(u64);
+
+impl Read for Zeros {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.0) as usize;
+        buf[..n].fill(0);
+        self.0 -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Serves `size` zeros to GETs and swallows POST bodies, on raw sockets.
+fn big_server(size: u64) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::with_capacity(256 * 1024, stream);
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let post = line.starts_with("POST");
+                    let mut len = 0u64;
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    if post {
+                        let _ = std::io::copy(&mut (&mut reader).take(len), &mut std::io::sink());
+                        let _ = reader
+                            .get_mut()
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                    } else {
+                        let w = reader.get_mut();
+                        let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n");
+                        let _ = std::io::copy(&mut Zeros(size), w);
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}/")
+}
+
+fn mb_per_s(bytes: u64, started: Instant) -> f64 {
+    bytes as f64 / 1e6 / started.elapsed().as_secs_f64()
+}
+
+/// Big transfers: ferrohttp down and up, and a bare TcpStream copy loop.
+fn big(gib: u64) {
+    let size = gib << 30;
+    let url = big_server(size);
+    let client = Client::builder()
+        .timeout(ferrohttp::Timeout::from_secs(60))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let mut r = client.get(&url).send().expect("request");
+    let n = std::io::copy(&mut r, &mut std::io::sink()).expect("download");
+    assert_eq!(n, size);
+    println!(
+        "ferrohttp download {gib} GiB: {:>8.0} MB/s",
+        mb_per_s(n, started)
+    );
+
+    let started = Instant::now();
+    let mut r = client
+        .post(&url)
+        .body(ferrohttp::Body::sized(Zeros(size), size))
+        .send()
+        .expect("upload");
+    while r.read(&mut [0u8; 64]).expect("response") > 0 {}
+    println!(
+        "ferrohttp upload   {gib} GiB: {:>8.0} MB/s",
+        mb_per_s(size, started)
+    );
+
+    // The same bytes through a bare TcpStream: what the machine can do.
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let started = Instant::now();
+    let mut tcp = std::net::TcpStream::connect(&addr).expect("connect");
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let head_len = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").len() as u64;
+    let n = std::io::copy(&mut (&mut tcp).take(head_len + size), &mut std::io::sink()).unwrap_or(0);
+    println!(
+        "bare TcpStream download:  {:>8.0} MB/s ({n} bytes incl. head)",
+        mb_per_s(n, started)
+    );
+    let started = Instant::now();
+    let mut tcp = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        tcp,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n"
+    )
+    .expect("write");
+    std::io::copy(&mut Zeros(size), &mut tcp).expect("upload");
+    println!(
+        "bare TcpStream upload:    {:>8.0} MB/s",
+        mb_per_s(size, started)
+    );
 }

@@ -8,9 +8,7 @@ use http::{HeaderMap, Method, StatusCode};
 
 use crate::error::{ErrorKind, Result};
 use crate::proto::decode::ContentDecoder;
-use crate::proto::h1::{
-    response_framing, ChunkedDecoder, FramingKind, HeadParser, ResponseHead,
-};
+use crate::proto::h1::{response_framing, ChunkedDecoder, FramingKind, HeadParser, ResponseHead};
 
 const HEAD_LIMIT: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
@@ -134,7 +132,8 @@ pub fn read_response(method: &Method, pieces: &[&[u8]]) -> Result<Option<Exchang
     let mut rest = pieces.iter();
     let (head, consumed) = loop {
         if let Some(p) = parser.parse(&buf)? {
-            if p.head.status.is_informational() && p.head.status != StatusCode::SWITCHING_PROTOCOLS {
+            if p.head.status.is_informational() && p.head.status != StatusCode::SWITCHING_PROTOCOLS
+            {
                 buf.drain(..p.consumed);
                 parser.reset();
                 continue;
@@ -236,7 +235,10 @@ pub fn decode(data: &[u8]) {
         _ => "identity",
     };
     let mut headers = HeaderMap::new();
-    headers.insert(http::header::CONTENT_ENCODING, http::HeaderValue::from_static(coding));
+    headers.insert(
+        http::header::CONTENT_ENCODING,
+        http::HeaderValue::from_static(coding),
+    );
     let (points, stream) = split_points(rest);
     let whole = run_decoder(&headers, &[stream], 4096);
     let split = run_decoder(&headers, &pieces(stream, &points), 7);

@@ -5,7 +5,9 @@
 use std::path::Path;
 
 fn replay(target: &str, entry: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let mut n = 0;
     for file in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = file.unwrap().path();
@@ -26,4 +28,14 @@ macro_rules! corpus {
     )*};
 }
 
-corpus!(response_head, framing, chunked, exchange, decode, url_join, digest_challenge, netrc, cookie);
+corpus!(
+    response_head,
+    framing,
+    chunked,
+    exchange,
+    decode,
+    url_join,
+    digest_challenge,
+    netrc,
+    cookie
+);

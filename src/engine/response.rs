@@ -248,11 +248,8 @@ impl Response {
 impl Response {
     /// Reads decoded body bytes into `buf`; 0 at the end of the body.
     pub(crate) async fn read_body(&mut self, buf: &mut [u8]) -> Result<usize> {
-        let url = self.url.clone();
-        self.body_mut()?
-            .read(buf)
-            .await
-            .map_err(|e| e.with_url(&url))
+        let result = self.body_mut()?.read(buf).await;
+        result.map_err(|e| e.with_url(&self.url))
     }
 
     /// Reads the rest of the body into memory, up to `limit` bytes, so that
