@@ -1,0 +1,204 @@
+//! One measurement of one HTTP client, printed as `client scenario value unit`.
+//! `run.sh` starts nginx, runs every client and scenario alternately several
+//! times, and prints the medians.
+//!
+//! Usage: ferrohttp-peers-bench CLIENT SCENARIO URL [N]
+//!   CLIENT:   ferrohttp | ferrohttp-async | ureq | reqwest | reqwest-async
+//!   SCENARIO: seq | threads8 | download | upload | https-new
+
+use std::io::Read;
+use std::time::Instant;
+
+const UPLOAD: u64 = 1 << 30;
+
+struct Zeros(u64);
+
+impl Read for Zeros {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.0) as usize;
+        buf[..n].fill(0);
+        self.0 -= n as u64;
+        Ok(n)
+    }
+}
+
+/// One blocking client under test.
+trait Blocking: Send + Sync {
+    fn get(&self, url: &str) -> u64;
+    fn upload(&self, url: &str, len: u64);
+}
+
+struct Ferro(ferrohttp::Client);
+impl Blocking for Ferro {
+    fn get(&self, url: &str) -> u64 {
+        let mut r = self.0.get(url).send().expect("ferrohttp get");
+        std::io::copy(&mut r, &mut std::io::sink()).expect("ferrohttp body")
+    }
+    fn upload(&self, url: &str, len: u64) {
+        let r = self.0.post(url).body(ferrohttp::Body::sized(Zeros(len), len)).send().expect("ferrohttp post");
+        r.bytes().expect("ferrohttp response");
+    }
+}
+
+struct Ureq(ureq::Agent);
+impl Blocking for Ureq {
+    fn get(&self, url: &str) -> u64 {
+        let mut r = self.0.get(url).call().expect("ureq get");
+        std::io::copy(&mut r.body_mut().as_reader(), &mut std::io::sink()).expect("ureq body")
+    }
+    fn upload(&self, url: &str, len: u64) {
+        let mut r = self
+            .0
+            .post(url)
+            .header("content-length", &len.to_string())
+            .send(ureq::SendBody::from_reader(&mut Zeros(len)))
+            .expect("ureq post");
+        let _ = r.body_mut().read_to_vec();
+    }
+}
+
+struct Reqwest(reqwest::blocking::Client);
+impl Blocking for Reqwest {
+    fn get(&self, url: &str) -> u64 {
+        let mut r = self.0.get(url).send().expect("reqwest get");
+        std::io::copy(&mut r, &mut std::io::sink()).expect("reqwest body")
+    }
+    fn upload(&self, url: &str, len: u64) {
+        let body = reqwest::blocking::Body::sized(Zeros(len), len);
+        let r = self.0.post(url).body(body).send().expect("reqwest post");
+        let _ = r.bytes();
+    }
+}
+
+fn blocking(name: &str, new_connections: bool) -> Box<dyn Blocking> {
+    match name {
+        "ferrohttp" => {
+            let mut b = ferrohttp::Client::builder()
+                .danger_accept_invalid_certs(true)
+                .timeout(ferrohttp::Timeout::from_secs(60));
+            if new_connections {
+                b = b.limits(ferrohttp::Limits::default().max_keepalive_connections(0));
+            }
+            Box::new(Ferro(b.build().expect("client")))
+        }
+        "ureq" => {
+            let mut config = ureq::Agent::config_builder()
+                .tls_config(ureq::tls::TlsConfig::builder().disable_verification(true).build());
+            if new_connections {
+                config = config.max_idle_connections(0);
+            }
+            Box::new(Ureq(config.build().into()))
+        }
+        "reqwest" => {
+            let mut b = reqwest::blocking::Client::builder().danger_accept_invalid_certs(true);
+            if new_connections {
+                b = b.pool_max_idle_per_host(0);
+            }
+            Box::new(Reqwest(b.build().expect("client")))
+        }
+        other => panic!("unknown blocking client {other}"),
+    }
+}
+
+fn report(client: &str, scenario: &str, value: f64, unit: &str) {
+    println!("{client} {scenario} {value:.1} {unit}");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [client, scenario, url, rest @ ..] = &args[..] else {
+        eprintln!("usage: ferrohttp-peers-bench CLIENT SCENARIO URL [N]");
+        std::process::exit(2);
+    };
+    let n: usize = rest.first().map_or(10_000, |v| v.parse().expect("N"));
+    if client.ends_with("-async") {
+        return run_async(client, scenario, url, n);
+    }
+    let c = blocking(client, scenario == "https-new");
+    c.get(url); // warm up: one connection, TLS config, ...
+    let started = Instant::now();
+    match scenario.as_str() {
+        "seq" | "https-new" => {
+            for _ in 0..n {
+                c.get(url);
+            }
+            report(client, scenario, n as f64 / started.elapsed().as_secs_f64(), "req/s");
+        }
+        "threads8" => {
+            let c: std::sync::Arc<dyn Blocking> = c.into();
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let (c, url) = (c.clone(), url.clone());
+                    std::thread::spawn(move || {
+                        for _ in 0..n / 8 {
+                            c.get(&url);
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().expect("thread");
+            }
+            report(client, scenario, (n / 8 * 8) as f64 / started.elapsed().as_secs_f64(), "req/s");
+        }
+        "download" => {
+            let bytes = c.get(url);
+            report(client, scenario, bytes as f64 / 1e6 / started.elapsed().as_secs_f64(), "MB/s");
+        }
+        "upload" => {
+            c.upload(url, UPLOAD);
+            report(client, scenario, UPLOAD as f64 / 1e6 / started.elapsed().as_secs_f64(), "MB/s");
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn run_async(client: &str, scenario: &str, url: &str, n: usize) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let started;
+        match client {
+            "ferrohttp-async" => {
+                use tokio::io::AsyncReadExt;
+                let c = ferrohttp::AsyncClient::builder().danger_accept_invalid_certs(true).build().expect("client");
+                let get = |c: ferrohttp::AsyncClient, url: String| async move {
+                    let mut r = c.get(url).send().await.expect("get");
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while r.read(&mut buf).await.expect("body") > 0 {}
+                };
+                get(c.clone(), url.to_string()).await;
+                started = Instant::now();
+                if scenario == "threads8" {
+                    let tasks: Vec<_> = (0..8).map(|_| {
+                        let (c, url) = (c.clone(), url.to_string());
+                        tokio::spawn(async move { for _ in 0..n / 8 { get(c.clone(), url.clone()).await } })
+                    }).collect();
+                    for t in tasks { t.await.expect("task"); }
+                } else {
+                    for _ in 0..n { get(c.clone(), url.to_string()).await }
+                }
+            }
+            "reqwest-async" => {
+                let c = reqwest::Client::builder().danger_accept_invalid_certs(true).build().expect("client");
+                let get = |c: reqwest::Client, url: String| async move {
+                    let mut r = c.get(url).send().await.expect("get");
+                    while r.chunk().await.expect("body").is_some() {}
+                };
+                get(c.clone(), url.to_string()).await;
+                started = Instant::now();
+                if scenario == "threads8" {
+                    let tasks: Vec<_> = (0..8).map(|_| {
+                        let (c, url) = (c.clone(), url.to_string());
+                        tokio::spawn(async move { for _ in 0..n / 8 { get(c.clone(), url.clone()).await } })
+                    }).collect();
+                    for t in tasks { t.await.expect("task"); }
+                } else {
+                    for _ in 0..n { get(c.clone(), url.to_string()).await }
+                }
+            }
+            other => panic!("unknown async client {other}"),
+        }
+        let done = if scenario == "threads8" { n / 8 * 8 } else { n };
+        report(client, scenario, done as f64 / started.elapsed().as_secs_f64(), "req/s");
+    });
+}
