@@ -17,6 +17,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 mkdir -p "$WORK/www"
 printf ok >"$WORK/www/small"
 truncate -s 1G "$WORK/www/big"
+chmod -R a+rX "$WORK"   # nginx workers run as an unprivileged user
 cat >"$WORK/nginx.conf" <<CONF
 daemon off;
 worker_processes 2;
@@ -53,7 +54,11 @@ S="https://127.0.0.1:$HTTPS"
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 run() { # client scenario url n
-    /usr/bin/time -f "rss %M" "$BIN" "$@" 2>"$WORK/time.txt" | tee -a "$RESULTS" >/dev/null
+    if ! /usr/bin/time -f "rss %M" "$BIN" "$@" >>"$RESULTS" 2>"$WORK/time.txt"; then
+        echo "$* failed:" >&2
+        tail -5 "$WORK/time.txt" >&2
+        return 0
+    fi
     echo "$1 $2-rss $(awk '/^rss/ {print $2}' "$WORK/time.txt") KiB" >>"$RESULTS"
 }
 for _ in $(seq "$ROUNDS"); do
@@ -71,8 +76,13 @@ for _ in $(seq "$ROUNDS"); do
 done
 for c in ferrohttp ureq reqwest; do
     strace -f -c -o "$WORK/strace-$c.txt" "$BIN" "$c" seq "$H/small" 2000 >/dev/null
-    calls=$(awk '/total/ {print $3}' "$WORK/strace-$c.txt")
-    echo "$c syscalls-per-request $(python3 -c "print(round(($calls) / 2001, 1))") calls" >>"$RESULTS"
+    # Sum the calls column over the syscall rows; the 2001 requests include the warm-up.
+    python3 - "$WORK/strace-$c.txt" "$c" >>"$RESULTS" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip() and not l.startswith(("%", "-"))]
+calls = sum(int(r[3]) for r in rows if len(r) >= 5 and r[-1] != "total" and r[3].isdigit())
+print(f"{sys.argv[2]} syscalls-per-request {calls / 2001:.2f} calls")
+PY
 done
 # A bare TcpStream copy loop as the ceiling for the transfers.
 python3 - "$RESULTS" <<'PY'

@@ -206,16 +206,9 @@ impl ConnBody {
                     let want = out
                         .len()
                         .min(usize::try_from(remaining_now).unwrap_or(usize::MAX));
-                    let n = if conn.buffered().is_empty() {
-                        match conn.read_direct(&mut out[..want], timeout).await {
-                            Ok(n) => n,
-                            Err(e) => return Err(self.read_error(e, by_deadline)),
-                        }
-                    } else {
-                        let n = want.min(conn.buffered().len());
-                        out[..n].copy_from_slice(&conn.buffered()[..n]);
-                        conn.consume(n);
-                        n
+                    let n = match conn.read_body(&mut out[..want], timeout).await {
+                        Ok(n) => n,
+                        Err(e) => return Err(self.read_error(e, by_deadline)),
                     };
                     if n == 0 {
                         let got = total - remaining_now;
@@ -266,16 +259,9 @@ impl ConnBody {
                 }
                 Framing::Close => {
                     let conn = self.conn.as_mut().expect("connection held until done");
-                    let n = if conn.buffered().is_empty() {
-                        match conn.read_direct(out, timeout).await {
-                            Ok(n) => n,
-                            Err(e) => return Err(self.read_error(e, by_deadline)),
-                        }
-                    } else {
-                        let n = out.len().min(conn.buffered().len());
-                        out[..n].copy_from_slice(&conn.buffered()[..n]);
-                        conn.consume(n);
-                        n
+                    let n = match conn.read_body(out, timeout).await {
+                        Ok(n) => n,
+                        Err(e) => return Err(self.read_error(e, by_deadline)),
                     };
                     if n == 0 {
                         self.conn = None;

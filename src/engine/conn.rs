@@ -19,6 +19,11 @@ use crate::proto::h1::{encode_chunk_header, HeadParser, ResponseHead, CHUNKED_EN
 /// The read buffer's starting size; it grows (up to the head limit) only
 /// for a head that does not fit.
 const READ_BUFFER_SIZE: usize = 16 * 1024;
+/// A body read into a caller buffer at least this large goes straight from
+/// the socket; smaller ones go through the read buffer.
+const DIRECT_READ_SIZE: usize = 32 * 1024;
+/// The read buffer's size while streaming a body through it.
+const BODY_BUFFER_SIZE: usize = 64 * 1024;
 /// The size of each read from a streaming request body.
 const BODY_CHUNK_SIZE: usize = 64 * 1024;
 
@@ -462,14 +467,28 @@ impl Conn {
         Ok(n)
     }
 
-    /// Reads from the socket straight into `out` (the read buffer must be empty).
-    pub(crate) async fn read_direct(
+    /// Reads body bytes into `out`: what is buffered first; then, for a small
+    /// `out`, through the read buffer (one large read instead of many small
+    /// ones), for a large `out` straight from the socket.
+    pub(crate) async fn read_body(
         &mut self,
         out: &mut [u8],
         timeout: Option<Duration>,
     ) -> std::io::Result<usize> {
-        debug_assert!(self.start == self.end);
-        self.stream.read(out, timeout).await
+        if self.start == self.end {
+            if out.len() >= DIRECT_READ_SIZE {
+                return self.stream.read(out, timeout).await;
+            }
+            if self.buf.len() < BODY_BUFFER_SIZE {
+                self.buf.resize(BODY_BUFFER_SIZE, 0);
+            }
+            self.start = 0;
+            self.end = self.stream.read(&mut self.buf, timeout).await?;
+        }
+        let n = out.len().min(self.end - self.start);
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        self.start += n;
+        Ok(n)
     }
 }
 

@@ -31,11 +31,11 @@ trait Blocking: Send + Sync {
 struct Ferro(ferrohttp::Client);
 impl Blocking for Ferro {
     fn get(&self, url: &str) -> u64 {
-        let mut r = self.0.get(url).send().expect("ferrohttp get");
+        let mut r = self.0.get(url).send().expect("ferrohttp get").error_for_status().expect("ferrohttp status");
         std::io::copy(&mut r, &mut std::io::sink()).expect("ferrohttp body")
     }
     fn upload(&self, url: &str, len: u64) {
-        let r = self.0.post(url).body(ferrohttp::Body::sized(Zeros(len), len)).send().expect("ferrohttp post");
+        let r = self.0.post(url).body(ferrohttp::Body::sized(Zeros(len), len)).send().expect("ferrohttp post").error_for_status().expect("ferrohttp status");
         r.bytes().expect("ferrohttp response");
     }
 }
@@ -60,12 +60,12 @@ impl Blocking for Ureq {
 struct Reqwest(reqwest::blocking::Client);
 impl Blocking for Reqwest {
     fn get(&self, url: &str) -> u64 {
-        let mut r = self.0.get(url).send().expect("reqwest get");
+        let mut r = self.0.get(url).send().expect("reqwest get").error_for_status().expect("reqwest status");
         std::io::copy(&mut r, &mut std::io::sink()).expect("reqwest body")
     }
     fn upload(&self, url: &str, len: u64) {
         let body = reqwest::blocking::Body::sized(Zeros(len), len);
-        let r = self.0.post(url).body(body).send().expect("reqwest post");
+        let r = self.0.post(url).body(body).send().expect("reqwest post").error_for_status().expect("reqwest status");
         let _ = r.bytes();
     }
 }
@@ -162,7 +162,7 @@ fn run_async(client: &str, scenario: &str, url: &str, n: usize) {
                 use tokio::io::AsyncReadExt;
                 let c = ferrohttp::AsyncClient::builder().danger_accept_invalid_certs(true).build().expect("client");
                 let get = |c: ferrohttp::AsyncClient, url: String| async move {
-                    let mut r = c.get(url).send().await.expect("get");
+                    let mut r = c.get(url).send().await.expect("get").error_for_status().expect("status");
                     let mut buf = vec![0u8; 64 * 1024];
                     while r.read(&mut buf).await.expect("body") > 0 {}
                 };
@@ -181,7 +181,7 @@ fn run_async(client: &str, scenario: &str, url: &str, n: usize) {
             "reqwest-async" => {
                 let c = reqwest::Client::builder().danger_accept_invalid_certs(true).build().expect("client");
                 let get = |c: reqwest::Client, url: String| async move {
-                    let mut r = c.get(url).send().await.expect("get");
+                    let mut r = c.get(url).send().await.expect("get").error_for_status().expect("status");
                     while r.chunk().await.expect("body").is_some() {}
                 };
                 get(c.clone(), url.to_string()).await;
