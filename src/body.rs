@@ -121,6 +121,20 @@ impl Body {
         }
     }
 
+    /// Reads from a blocking `Read` body (retrying interrupted reads);
+    /// `None` for other kinds of body.
+    pub(crate) fn read_blocking(&mut self, buf: &mut [u8]) -> Option<std::io::Result<usize>> {
+        let Inner::Reader { reader, .. } = &mut self.inner else {
+            return None;
+        };
+        loop {
+            match reader.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => return Some(r),
+            }
+        }
+    }
+
     pub(crate) fn is_streaming(&self) -> bool {
         self.as_bytes().is_none()
     }

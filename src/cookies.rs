@@ -152,7 +152,7 @@ impl CookieJar {
             .collect();
         drop(store);
         pairs.extend(extra.iter().cloned());
-        cookie_header(&pairs)
+        crate::request::cookie_header(&pairs)
     }
 
     /// Stores the `Set-Cookie` fields of a response to `url`.
@@ -261,19 +261,6 @@ impl CookieJar {
         }
         out
     }
-}
-
-/// `Cookie: a=1; b=2` for `pairs`.
-pub(crate) fn cookie_header(pairs: &[(String, String)]) -> Option<HeaderValue> {
-    if pairs.is_empty() {
-        return None;
-    }
-    let text = pairs
-        .iter()
-        .map(|(n, v)| format!("{n}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    HeaderValue::from_str(&text).ok()
 }
 
 #[cfg(test)]

@@ -177,8 +177,7 @@ impl Request {
     }
 }
 
-/// `Cookie: a=1; b=2` for `pairs` (without the `cookies` feature's jar).
-#[cfg(not(feature = "cookies"))]
+/// `Cookie: a=1; b=2` for `pairs`; `None` for no pairs.
 pub(crate) fn cookie_header(pairs: &[(String, String)]) -> Option<http::HeaderValue> {
     if pairs.is_empty() {
         return None;

@@ -272,12 +272,7 @@ pub(crate) fn read_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
     match &mut body.inner {
         Inner::Empty => Ok(0),
         Inner::Bytes(_) => Err(io::Error::other("in-memory body is sent directly")),
-        Inner::Reader { reader, .. } => loop {
-            match reader.read(buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r,
-            }
-        },
+        Inner::Reader { .. } => body.read_blocking(buf).expect("a Read body"),
         #[cfg(feature = "async")]
         Inner::AsyncReader { .. } | Inner::Stream { .. } => Err(io::Error::new(
             io::ErrorKind::Unsupported,

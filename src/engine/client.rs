@@ -742,23 +742,13 @@ impl Client {
         loop {
             let mut response = self.send_following(next, follow, &mut history).await?;
             let body = if auth.requires_response_body() {
-                response.buffer_body(MAX_AUTH_BODY).await?;
-                let mut data = Vec::new();
-                if let Some(b) = response.body.as_deref_mut() {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    loop {
-                        let n = b.read(&mut buf).await?;
-                        if n == 0 {
-                            break;
-                        }
-                        data.extend_from_slice(&buf[..n]);
-                    }
-                }
-                let bytes = bytes::Bytes::from(data);
-                response.body = Some(Box::new(super::body::ResponseBody::from_body(
-                    bytes.clone().into(),
-                    None,
-                )));
+                let bytes = response.buffer_body(MAX_AUTH_BODY).await?.ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::TooLarge,
+                        format!("a response body for the auth flow is larger than {MAX_AUTH_BODY} bytes"),
+                    )
+                    .with_url(response.url())
+                })?;
                 Some(bytes)
             } else {
                 None

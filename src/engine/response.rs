@@ -253,9 +253,10 @@ impl Response {
     }
 
     /// Reads the rest of the body into memory, up to `limit` bytes, so that
-    /// the connection is released; past the limit the body is dropped (and
-    /// its connection closed).
-    pub(crate) async fn buffer_body(&mut self, limit: usize) -> Result<()> {
+    /// the connection is released, and returns it (the response keeps a
+    /// shared copy). Past the limit the body is dropped (its connection
+    /// closed) and `None` returned.
+    pub(crate) async fn buffer_body(&mut self, limit: usize) -> Result<Option<Bytes>> {
         let mut data = Vec::new();
         let mut buf = vec![0u8; COLLECT_CHUNK_SIZE];
         loop {
@@ -265,16 +266,17 @@ impl Response {
             }
             if data.len() + n > limit {
                 self.body = Some(Box::new(ResponseBody::from_body(Body::empty(), None)));
-                return Ok(());
+                return Ok(None);
             }
             data.extend_from_slice(&buf[..n]);
         }
         let downloaded = self.num_bytes_downloaded();
         let trailers = self.trailers().cloned();
-        let mut body = ResponseBody::from_body(Body::from(data), None);
+        let data = Bytes::from(data);
+        let mut body = ResponseBody::from_body(Body::from(data.clone()), None);
         body.restore_counters(downloaded, trailers);
         self.body = Some(Box::new(body));
-        Ok(())
+        Ok(Some(data))
     }
 
     /// The next piece of the decoded body, or `None` at its end.

@@ -221,12 +221,7 @@ pub(crate) async fn read_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usi
     match &mut body.inner {
         Inner::Empty => Ok(0),
         Inner::Bytes(_) => Err(io::Error::other("in-memory body is sent directly")),
-        Inner::Reader { reader, .. } => loop {
-            match reader.read(buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r,
-            }
-        },
+        Inner::Reader { .. } => body.read_blocking(buf).expect("a Read body"),
         Inner::AsyncReader { reader, .. } => reader.read(buf).await,
         Inner::Stream { stream, rest, .. } => {
             while rest.is_empty() {
