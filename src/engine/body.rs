@@ -20,6 +20,9 @@ use crate::proto::h1::{ChunkedDecoder, FramingKind};
 
 /// The size of the buffer between the framing and the content decoder.
 const RAW_BUFFER_SIZE: usize = 32 * 1024;
+/// The most the read buffer grows to while reading a chunked body (the
+/// decoder consumes all it is given, so it never needs to grow at all).
+const CHUNKED_READ_LIMIT: usize = 64 * 1024;
 /// A response dropped unread gives its connection back to the pool when the
 /// rest of its body, at most this much, has already arrived.
 const MAX_DRAIN_ON_DROP: u64 = 64 * 1024;
@@ -231,7 +234,7 @@ impl ConnBody {
                 Framing::Chunked(decoder) => {
                     let conn = self.conn.as_mut().expect("connection held until done");
                     if conn.buffered().is_empty() {
-                        match conn.fill(timeout, usize::MAX).await {
+                        match conn.fill(timeout, CHUNKED_READ_LIMIT).await {
                             Ok(0) => {
                                 let msg = format!(
                                     "server {} closed the connection in the middle of a chunked body",
