@@ -107,7 +107,7 @@ pub fn encode_request_head_version(
         BodyFraming::None => {}
         BodyFraming::Length(n) => {
             out.extend_from_slice(b"content-length: ");
-            out.extend_from_slice(n.to_string().as_bytes());
+            push_decimal(out, n);
             out.extend_from_slice(b"\r\n");
         }
         BodyFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
@@ -127,9 +127,24 @@ pub fn write_host(url: &Url, out: &mut Vec<u8>) -> Result<()> {
     if let Some(port) = url.port() {
         // `Url::port` is already None for the scheme's default port.
         out.push(b':');
-        out.extend_from_slice(port.to_string().as_bytes());
+        push_decimal(out, u64::from(port));
     }
     Ok(())
+}
+
+/// Appends `n` in decimal, without the formatting machinery.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Refuses header values that would break the head (CR, LF, NUL, other
@@ -156,6 +171,9 @@ fn local(msg: String) -> Error {
 pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
+
+/// Header slots parsed on the stack; a larger `max_headers` uses the heap.
+const STACK_HEADERS: usize = 128;
 
 /// A parsed response head.
 #[derive(Debug, Clone)]
@@ -254,8 +272,16 @@ impl HeadParser {
         }
         self.scanned = 0;
         let head_bytes = &buf[..end];
-        let mut storage = vec![httparse::EMPTY_HEADER; self.max_headers];
-        let mut resp = httparse::Response::new(&mut storage);
+        // The usual limit fits on the stack: no allocation per response.
+        let mut on_stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+        let mut on_heap = Vec::new();
+        let storage: &mut [httparse::Header<'_>] = if self.max_headers <= STACK_HEADERS {
+            &mut on_stack[..self.max_headers]
+        } else {
+            on_heap.resize(self.max_headers, httparse::EMPTY_HEADER);
+            &mut on_heap
+        };
+        let mut resp = httparse::Response::new(storage);
         let mut config = httparse::ParserConfig::default();
         // RFC 9112 §5.2: a user agent that receives obs-fold in a response
         // MUST replace each obs-fold with SP before interpreting the value.
@@ -408,6 +434,15 @@ mod tests {
                 String::from_utf8(out).unwrap(),
                 format!("POST / HTTP/1.1\r\nhost: a\r\nx: y\r\n{expect}\r\n")
             );
+        }
+    }
+
+    #[test]
+    fn decimal() {
+        for n in [0u64, 7, 10, 443, 65535, u64::MAX] {
+            let mut v = Vec::new();
+            push_decimal(&mut v, n);
+            assert_eq!(v, n.to_string().into_bytes());
         }
     }
 
