@@ -241,3 +241,16 @@ scenario! {
         }
     }
 }
+
+#[cfg(feature = "native-roots")]
+scenario! {
+    async fn native_roots_load_beside_added_ones() {
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |_| Reply::ok("native"));
+        // The OS store (possibly empty in a container) loads without error,
+        // and an added root still works beside it.
+        let client = trusting(&pki).native_roots(true).build().unwrap();
+        let got = get_text(&client, &server.url("secure.test", "/")).await.unwrap();
+        assert_eq!(got, "native");
+    }
+}
