@@ -5,7 +5,8 @@
 //!
 //! Its feature set follows the Python library httpx: client instances with
 //! connection reuse, configuration merging, `base_url`, streaming bodies,
-//! content decoding, timeouts for every phase, and custom and mock transports.
+//! content decoding, timeouts for every phase, HTTPS, redirects, cookies,
+//! Basic/Digest/custom auth flows, event hooks, and custom and mock transports.
 //!
 //! # Usage
 //!
@@ -68,6 +69,12 @@
 //! - `async`: `AsyncClient`, `AsyncResponse`, `AsyncBody` and the
 //!   `AsyncTransport` trait, on tokio. Enable it in tokio applications; the
 //!   blocking client is there either way.
+//! - `rustls` (default): HTTPS for both clients with rustls, the `ring`
+//!   provider and webpki-roots. Without it, `https://` URLs fail with
+//!   `UnsupportedProtocol`.
+//! - `aws-lc-rs`: aws-lc-rs as the rustls crypto provider instead of ring.
+//! - `native-roots`: `ClientBuilder::native_roots` trusts the OS certificate store.
+//! - `cookies` (default): a [`CookieJar`] on every client, with the Public Suffix List.
 //! - `brotli`: decode `Content-Encoding: br` (pure Rust). Adds `br` to `Accept-Encoding`.
 //! - `zstd`: decode `Content-Encoding: zstd` (pure Rust). Adds `zstd` to `Accept-Encoding`.
 //!
