@@ -1,5 +1,5 @@
 //! Interop with a real server nobody here wrote: httpbin under gunicorn,
-//! which `.ci/run` installs and starts. The tests are `#[ignore]`d so a plain
+//! which `.ci/run` installs and starts. The tests are ignored by default so a plain
 //! `cargo test` needs no server; run them with `--ignored` and
 //! `FERROHTTP_HTTPBIN=http://127.0.0.1:PORT`. Asked for without the server,
 //! they fail: they never skip.

@@ -1,6 +1,6 @@
 //! TLS interop with a real server nobody here wrote: nginx, which `.ci/run`
 //! installs, configures (`.ci/nginx.conf.in`) and starts with certificates
-//! from `.ci/gen_tls.py`. `#[ignore]`d by default; run with `--ignored` and
+//! from `.ci/gen_tls.py`. ignored by default (an `ignore` attribute with a reason); run with `--ignored` and
 //! `FERROHTTP_NGINX_TLS=<dir with the certificates and a "ports" file>`.
 //! Asked for without the server, the tests fail: they never skip.
 #![cfg(feature = "rustls")]
