@@ -218,3 +218,8 @@ pub fn head(url: impl AsRef<str>) -> RequestBuilder {
 pub fn options(url: impl AsRef<str>) -> RequestBuilder {
     request(Method::OPTIONS, url)
 }
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
