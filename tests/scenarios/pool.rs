@@ -311,3 +311,30 @@ scenario! {
         assert_eq!(status.open, 1, "{status:?}");
     }
 }
+
+scenario! {
+    async fn waiting_requests_are_served_first_come_first_served() {
+        // One connection; each request holds it 300 ms. Requests start 60 ms
+        // apart, so they queue in order /0, /1, /2, /3 and must reach the
+        // server in that order.
+        let server = slow_server(Duration::from_millis(300));
+        let client = Client::builder()
+            .limits(Limits::default().max_connections(1))
+            .timeout(Timeout::from_secs(10))
+            .build()
+            .unwrap();
+        let base = server.url("/");
+        let c = client.clone();
+        let results = concurrently(4, move |i| {
+            let (c, url) = (c.clone(), format!("{base}{i}"));
+            async move {
+                pause(Duration::from_millis(60 * i as u64)).await;
+                get_text(c, url).await
+            }
+        })
+        .await;
+        assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+        let order: Vec<String> = server.requests().iter().map(|r| r.target.clone()).collect();
+        assert_eq!(order, ["/0", "/1", "/2", "/3"]);
+    }
+}
