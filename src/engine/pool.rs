@@ -34,6 +34,25 @@ impl PoolKey {
 /// The number of origins kept in the idle map before empty entries are pruned.
 const MAX_EMPTY_ORIGINS: usize = 256;
 
+/// A request's place in the queue of waiters. Dropping it leaves the queue,
+/// whether the request got a connection, timed out, or was cancelled (an
+/// async request's future dropped): a request gone away never blocks the
+/// ones behind it.
+struct QueueSlot<'a> {
+    pool: &'a Pool,
+    id: u64,
+    signal: Arc<Signal>,
+    queued: bool,
+}
+
+impl Drop for QueueSlot<'_> {
+    fn drop(&mut self) {
+        if self.queued {
+            self.pool.leave_queue(self.id);
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Waiter {
     id: u64,
@@ -183,7 +202,7 @@ impl Pool {
         timeout: Option<Duration>,
     ) -> Result<Checkout> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let mut me: Option<Waiter> = None;
+        let mut me: Option<QueueSlot<'_>> = None;
         loop {
             let mut garbage = Vec::new();
             let found = {
@@ -201,26 +220,30 @@ impl Pool {
                 } else {
                     None
                 };
-                match (&found, &me) {
-                    (Some(_), Some(_)) => {
+                match (&found, me.as_mut()) {
+                    (Some(_), Some(slot)) => {
                         // Leave the queue and let the next waiter look too:
                         // more than one place may have come free.
                         state.waiters.pop_front();
+                        slot.queued = false;
                         if let Some(next) = state.waiters.front() {
                             next.signal.notify();
                         }
                     }
                     (None, None) => {
-                        let waiter = Waiter {
-                            id: state.next_waiter,
-                            signal: Arc::new(Signal::default()),
-                        };
+                        let id = state.next_waiter;
+                        let signal = Arc::new(Signal::default());
                         state.next_waiter += 1;
                         state.waiters.push_back(Waiter {
-                            id: waiter.id,
-                            signal: waiter.signal.clone(),
+                            id,
+                            signal: signal.clone(),
                         });
-                        me = Some(waiter);
+                        me = Some(QueueSlot {
+                            pool: self,
+                            id,
+                            signal,
+                            queued: true,
+                        });
                     }
                     _ => {}
                 }
@@ -234,7 +257,7 @@ impl Pool {
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let woken = left != Some(Duration::ZERO) && waiter.signal.wait(left).await;
             if !woken && deadline.is_some_and(|d| Instant::now() >= d) {
-                self.leave_queue(waiter.id);
+                // Dropping the slot leaves the queue.
                 let t = timeout.unwrap_or_default();
                 return Err(Error::new(
                     ErrorKind::PoolTimeout,
