@@ -788,10 +788,11 @@ impl Client {
             }
             let head = request.clone_head();
             let body_copy = request.body().try_clone();
-            let url = request.url().clone();
             let mut response = self.send_one(request).await?;
             #[cfg(feature = "cookies")]
-            self.inner.cookies.store_response(response.headers(), &url);
+            self.inner
+                .cookies
+                .store_response(response.headers(), head.url());
             for hook in &self.inner.response_hooks {
                 hook(&mut response)?;
             }
@@ -800,12 +801,13 @@ impl Client {
                 return Ok(response);
             };
             let status = response.status();
-            let next = redirect::target(&url, location).and_then(|to| {
+            let next = redirect::target(head.url(), location).and_then(|to| {
                 let method = redirect::method(head.method(), status);
                 let body = redirect::body(&method, head.method(), body_copy, status)?;
                 let mut next = head.clone_head();
                 *next.method_mut() = method;
-                *next.headers_mut() = redirect::headers(head.headers(), &url, &to, body.is_none());
+                *next.headers_mut() =
+                    redirect::headers(head.headers(), head.url(), &to, body.is_none());
                 *next.url_mut() = to;
                 *next.body_mut() = body.unwrap_or_default();
                 next.cookies.clear();
@@ -816,7 +818,7 @@ impl Client {
                 response.history = std::mem::take(history);
                 return Ok(response);
             }
-            let mut next = next.map_err(|e| e.with_url(&url))?;
+            let mut next = next.map_err(|e| e.with_url(head.url()))?;
             if history.len() >= self.inner.max_redirects {
                 return Err(Error::new(
                     ErrorKind::TooManyRedirects,
@@ -825,7 +827,7 @@ impl Client {
                         self.inner.max_redirects
                     ),
                 )
-                .with_url(&url));
+                .with_url(head.url()));
             }
             response.buffer_body(MAX_INTERIM_BODY).await?;
             history.push(response);
