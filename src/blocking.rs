@@ -4,8 +4,6 @@
 use std::io;
 use std::time::Duration;
 
-use url::Url;
-
 use maybe_async::must_be_sync as maybe;
 
 mod rt;
@@ -33,16 +31,16 @@ impl Response {
     /// Splits the response for the other client type: a body not yet read
     /// from is handed over as it is (and decoded there); otherwise the rest
     /// is streamed, already decoded, through this response as a reader.
-    pub(crate) fn into_user_parts(self) -> (ResponseHead, Url, Body, bool) {
+    pub(crate) fn into_user_parts(self) -> (ResponseHead, Body, bool) {
         let head = self.head().clone();
-        let (h, url, body) = self.into_head();
+        let (h, body) = self.into_head();
         match body.map(|b| b.into_unread_body()) {
-            Some(Ok((body, decoded))) => (h, url, body, decoded),
+            Some(Ok((body, decoded))) => (h, body, decoded),
             Some(Err(rest)) => {
-                let reader = Response::new(h, url.clone(), Duration::ZERO, *rest);
-                (head, url, Body::new(reader), true)
+                let reader = Response::new(h, Duration::ZERO, *rest);
+                (head, Body::new(reader), true)
             }
-            None => (h, url, Body::empty(), true),
+            None => (h, Body::empty(), true),
         }
     }
 }

@@ -73,6 +73,12 @@ for _ in $(seq "$ROUNDS"); do
         run "$c" seq "$H/small" 20000
         run "$c" threads8 "$H/small" 40000
     done
+    # No client at all: a bare socket, the floor (requests) and ceiling (transfers).
+    run bare seq "$H/small" 20000
+    run bare threads8 "$H/small" 40000
+    run bare download "$H/big"
+    run bare upload "$H/upload"
+
 done
 for c in ferrohttp ureq reqwest; do
     strace -f -c -o "$WORK/strace-$c.txt" "$BIN" "$c" seq "$H/small" 2000 >/dev/null
@@ -84,7 +90,6 @@ calls = sum(int(r[3]) for r in rows if len(r) >= 5 and r[-1] != "total" and r[3]
 print(f"{sys.argv[2]} syscalls-per-request {calls / 2001:.2f} calls")
 PY
 done
-# A bare TcpStream copy loop as the ceiling for the transfers.
 python3 - "$RESULTS" <<'PY'
 import collections, statistics, sys
 rows = collections.defaultdict(list)
@@ -92,12 +97,12 @@ units = {}
 for line in open(sys.argv[1]):
     c, s, v, u = line.split()
     rows[(c, s)].append(float(v)); units[s] = u
-clients = ["ferrohttp", "ureq", "reqwest", "ferrohttp-async", "reqwest-async"]
+clients = ["ferrohttp", "ureq", "reqwest", "ferrohttp-async", "reqwest-async", "bare"]
 scenarios = sorted({s for _, s in rows})
-print(f"{'scenario':28}" + "".join(f"{c:>17}" for c in clients) + "   ferrohttp/ureq  ferrohttp/reqwest")
+print(f"{'scenario':28}" + "".join(f"{c:>17}" for c in clients) + "   ferrohttp/ureq  ferrohttp/reqwest  ferrohttp/bare  ureq/bare")
 for s in scenarios:
     med = {c: statistics.median(rows[(c, s)]) for c in clients if (c, s) in rows}
     cells = "".join(f"{med[c]:>17.1f}" if c in med else f"{'-':>17}" for c in clients)
     ratio = lambda a, b: f"{med[a] / med[b]:>15.2f}" if a in med and b in med and med[b] else f"{'-':>15}"
-    print(f"{s + ' (' + units[s] + ')':28}{cells}  {ratio('ferrohttp', 'ureq')}  {ratio('ferrohttp', 'reqwest')}")
+    print(f"{s + ' (' + units[s] + ')':28}{cells}  {ratio('ferrohttp', 'ureq')}  {ratio('ferrohttp', 'reqwest')}  {ratio('ferrohttp', 'bare')}  {ratio('ureq', 'bare')}")
 PY

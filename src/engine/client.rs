@@ -55,6 +55,9 @@ struct ClientRef {
     query: Vec<(String, String)>,
     timeout: Timeout,
     transport: Box<dyn Transport>,
+    /// A transport given by the user: it may not hand the request back in
+    /// its response, so the client keeps a copy of each request's head.
+    custom_transport: bool,
     closed: AtomicBool,
     auth: Option<Arc<dyn Auth>>,
     follow_redirects: bool,
@@ -469,6 +472,7 @@ impl ClientBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
+        let custom_transport = self.transport.is_some();
         let transport = match self.transport {
             Some(t) => t,
             None => {
@@ -503,6 +507,7 @@ impl ClientBuilder {
                 query: self.query,
                 timeout: self.timeout,
                 transport,
+                custom_transport,
                 closed: AtomicBool::new(false),
                 auth: self.auth,
                 follow_redirects: self.follow_redirects,
@@ -786,17 +791,21 @@ impl Client {
             for hook in &self.inner.request_hooks {
                 hook(&mut request)?;
             }
-            let head = request.clone_head();
             let body_copy = request.body().try_clone();
             let mut response = self.send_one(request).await?;
             #[cfg(feature = "cookies")]
             self.inner
                 .cookies
-                .store_response(response.headers(), head.url());
+                .store_response(response.headers(), response.url());
             for hook in &self.inner.response_hooks {
                 hook(&mut response)?;
             }
-            let Some(location) = redirect::location(response.status(), response.headers()) else {
+            // A hook may have replaced the response with one made by hand,
+            // which has no request to redirect from.
+            let (Some(location), Some(head)) = (
+                redirect::location(response.status(), response.headers()),
+                &response.request,
+            ) else {
                 response.history = std::mem::take(history);
                 return Ok(response);
             };
@@ -818,7 +827,7 @@ impl Client {
                 response.history = std::mem::take(history);
                 return Ok(response);
             }
-            let mut next = next.map_err(|e| e.with_url(head.url()))?;
+            let mut next = next.map_err(|e| e.with_url(response.url()))?;
             if history.len() >= self.inner.max_redirects {
                 return Err(Error::new(
                     ErrorKind::TooManyRedirects,
@@ -827,7 +836,7 @@ impl Client {
                         self.inner.max_redirects
                     ),
                 )
-                .with_url(head.url()));
+                .with_url(response.url()));
             }
             response.buffer_body(MAX_INTERIM_BODY).await?;
             history.push(response);
@@ -836,15 +845,20 @@ impl Client {
         }
     }
 
-    /// One request through the transport.
+    /// One request through the transport; the response carries the request
+    /// (without its body) for redirects, cookies and `Response::request`.
     async fn send_one(&self, request: Request) -> Result<Response> {
-        let url = request.url().clone();
+        // Our own transports hand the request back; a user's may not, and
+        // like httpx the client records the request it sent in any case.
+        let sent = self.inner.custom_transport.then(|| request.clone_head());
         let started = Instant::now();
         let mut response = self.inner.transport.handle_request(request).await?;
         if response.elapsed().is_zero() {
             response.set_elapsed(started.elapsed());
         }
-        response.set_url(url);
+        if sent.is_some() {
+            response.request = sent;
+        }
         response.max_body_size = self.inner.max_body_size;
         Ok(response)
     }

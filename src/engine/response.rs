@@ -28,7 +28,8 @@ const COLLECT_CHUNK_SIZE: usize = 16 * 1024;
 #[derive(Debug)]
 pub struct Response {
     head: ResponseHead,
-    url: Url,
+    /// The request as sent (its body dropped); `None` for a hand-made one.
+    pub(crate) request: Option<Request>,
     elapsed: Duration,
     pub(crate) body: Option<Box<ResponseBody>>,
     #[allow(dead_code, reason = "only the async shim keeps state here")]
@@ -50,21 +51,15 @@ impl<B: Into<Body>> From<http::Response<B>> for Response {
             reason: None,
             headers: parts.headers,
         };
-        let url = Url::parse("about:blank").expect("valid URL");
-        Response::from_user_parts(head, url, body.into(), false)
+        Response::from_user_parts(head, body.into(), false)
     }
 }
 
 impl Response {
-    pub(crate) fn new(
-        head: ResponseHead,
-        url: Url,
-        elapsed: Duration,
-        body: ResponseBody,
-    ) -> Response {
+    pub(crate) fn new(head: ResponseHead, elapsed: Duration, body: ResponseBody) -> Response {
         Response {
             head,
-            url,
+            request: None,
             elapsed,
             body: Some(Box::new(body)),
             pending: rt::PendingRead::default(),
@@ -76,23 +71,13 @@ impl Response {
 
     /// A response around a caller-given body; `decoded` says the body is
     /// already decoded despite any `Content-Encoding`.
-    pub(crate) fn from_user_parts(
-        head: ResponseHead,
-        url: Url,
-        body: Body,
-        decoded: bool,
-    ) -> Response {
+    pub(crate) fn from_user_parts(head: ResponseHead, body: Body, decoded: bool) -> Response {
         let decoder = if decoded {
             None
         } else {
             ContentDecoder::from_headers(&head.headers)
         };
-        Response::new(
-            head,
-            url,
-            Duration::ZERO,
-            ResponseBody::from_body(body, decoder),
-        )
+        Response::new(head, Duration::ZERO, ResponseBody::from_body(body, decoder))
     }
 
     #[allow(dead_code, reason = "used by the blocking copy only")]
@@ -101,12 +86,8 @@ impl Response {
     }
 
     #[allow(dead_code, reason = "used by the blocking copy only")]
-    pub(crate) fn into_head(self) -> (ResponseHead, Url, Option<Box<ResponseBody>>) {
-        (self.head, self.url, self.body)
-    }
-
-    pub(crate) fn set_url(&mut self, url: Url) {
-        self.url = url;
+    pub(crate) fn into_head(self) -> (ResponseHead, Option<Box<ResponseBody>>) {
+        (self.head, self.body)
     }
 
     pub(crate) fn set_elapsed(&mut self, elapsed: Duration) {
@@ -139,9 +120,23 @@ impl Response {
         &mut self.head.headers
     }
 
-    /// The URL of the request this responds to.
+    /// The URL of the request this responds to (`about:blank` for a
+    /// response made by hand with `Response::from` and not yet sent through
+    /// a client).
     pub fn url(&self) -> &Url {
-        &self.url
+        match &self.request {
+            Some(request) => request.url(),
+            None => blank_url(),
+        }
+    }
+
+    /// The request this responds to, as it was sent: method, URL, headers
+    /// (including those the client added, such as `Cookie` and
+    /// `Authorization`) and settings; its body is not kept. httpx's
+    /// `response.request`. `None` for a response made by hand with
+    /// `Response::from` and not yet sent through a client.
+    pub fn request(&self) -> Option<&Request> {
+        self.request.as_ref()
     }
 
     /// The time from starting to send the request until the response head
@@ -215,7 +210,7 @@ impl Response {
 
     fn status_error(&self) -> Option<Error> {
         let s = self.head.status;
-        (s.is_client_error() || s.is_server_error()).then(|| Error::status_error(s, &self.url))
+        (s.is_client_error() || s.is_server_error()).then(|| Error::status_error(s, self.url()))
     }
 
     fn body_mut(&mut self) -> Result<&mut ResponseBody> {
@@ -249,7 +244,7 @@ impl Response {
     /// Reads decoded body bytes into `buf`; 0 at the end of the body.
     pub(crate) async fn read_body(&mut self, buf: &mut [u8]) -> Result<usize> {
         let result = self.body_mut()?.read(buf).await;
-        result.map_err(|e| e.with_url(&self.url))
+        result.map_err(|e| e.with_url(self.url()))
     }
 
     /// Reads the rest of the body into memory, up to `limit` bytes, so that
@@ -314,7 +309,7 @@ impl Response {
                         ErrorKind::TooLarge,
                         format!("response body is larger than max_body_size ({limit} bytes)"),
                     )
-                    .with_url(&self.url));
+                    .with_url(self.url()));
                 }
             }
             out.extend_from_slice(&buf[..n]);
@@ -343,7 +338,7 @@ impl Response {
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
-        let url = self.url.clone();
+        let url = self.url().clone();
         let bytes = self.bytes().await?;
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::new(
@@ -354,6 +349,12 @@ impl Response {
             .with_url(&url)
         })
     }
+}
+
+/// The URL of a response that no request produced.
+fn blank_url() -> &'static Url {
+    static BLANK: std::sync::OnceLock<Url> = std::sync::OnceLock::new();
+    BLANK.get_or_init(|| Url::parse("about:blank").expect("a valid URL"))
 }
 
 #[cfg(feature = "charset")]

@@ -339,7 +339,6 @@ fn finish(
     let body = ConnBody::new(conn, framing.kind, keep_alive, ctx);
     Ok(Response::new(
         head,
-        request.url().clone(),
         started.elapsed(),
         ResponseBody::from_conn(body, decoder),
     ))
@@ -348,10 +347,15 @@ fn finish(
 #[maybe]
 impl Transport for HttpTransport {
     async fn handle_request(&self, mut request: Request) -> Result<Response> {
-        let url = request.url().clone();
-        self.send_request(&mut request)
-            .await
-            .map_err(|e| e.with_url(&url))
+        match self.send_request(&mut request).await {
+            Ok(mut response) => {
+                // The body was sent; the response keeps the rest.
+                *request.body_mut() = crate::Body::empty();
+                response.request = Some(request);
+                Ok(response)
+            }
+            Err(e) => Err(e.with_url(request.url())),
+        }
     }
 
     fn close(&self) {
@@ -365,14 +369,12 @@ impl Transport for HttpTransport {
 
 #[maybe]
 impl Transport for crate::MockTransport {
-    async fn handle_request(&self, request: Request) -> Result<Response> {
+    async fn handle_request(&self, mut request: Request) -> Result<Response> {
         let response = self.respond(&request);
-        let (head, _, body, decoded) = response.into_user_parts();
-        Ok(Response::from_user_parts(
-            head,
-            request.url().clone(),
-            body,
-            decoded,
-        ))
+        let (head, body, decoded) = response.into_user_parts();
+        let mut response = Response::from_user_parts(head, body, decoded);
+        *request.body_mut() = crate::Body::empty();
+        response.request = Some(request);
+        Ok(response)
     }
 }

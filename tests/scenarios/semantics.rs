@@ -410,3 +410,67 @@ scenario! {
         assert!(!server.requests()[0].chunked, "buffered, so sent with a length");
     }
 }
+
+scenario! {
+    async fn response_carries_the_request_it_answers() {
+        let server = Server::http(|req| match req.target.as_str() {
+            "/login" => Reply::raw("HTTP/1.1 302 Found\r\nLocation: /home\r\nSet-Cookie: s=1; Path=/\r\nContent-Length: 0\r\n\r\n"),
+            _ => Reply::ok("home"),
+        });
+        let client = Client::builder().follow_redirects(true).header("x-default", "d").build().unwrap();
+        let r = client.post(server.url("/login")).basic_auth("u", "p").body("data").send().await.unwrap();
+        let sent = r.request().expect("the request");
+        // 302 turns the POST into a GET without a body, and the jar's cookie goes along.
+        assert_eq!(sent.method(), Method::GET);
+        assert_eq!(sent.url().path(), "/home");
+        assert_eq!(sent.headers()["cookie"], "s=1");
+        assert_eq!(sent.headers()["x-default"], "d");
+        assert!(sent.headers().contains_key("authorization"), "same origin keeps credentials");
+        let first = r.history()[0].request().expect("the first request");
+        assert_eq!(first.method(), Method::POST);
+        assert_eq!(first.url().path(), "/login");
+        assert!(first.headers().get("cookie").is_none());
+        assert_eq!(first.body().len(), Some(0), "a sent request keeps no body");
+        // A response made by hand has none until a client sends it.
+        let made: ferrohttp::Response = ferrohttp::http::Response::new("x").into();
+        assert!(made.request().is_none());
+        assert_eq!(made.url().as_str(), "about:blank");
+    }
+}
+
+/// A user's transport around the default one: counts requests and rewrites
+/// nothing, returning the inner transport's responses as they are.
+#[derive(Debug)]
+struct Counting {
+    inner: Transport,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+#[maybe]
+impl TransportTrait for Counting {
+    async fn handle_request(&self, request: Request) -> ferrohttp::Result<Response> {
+        self.seen.lock().unwrap().push(format!("{} {}", request.method(), request.url().path()));
+        self.inner.handle_request(request).await
+    }
+}
+
+scenario! {
+    async fn custom_transport_wraps_the_default_one() {
+        let server = chain_server();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let client = Client::builder()
+            .transport(Counting { inner: Transport::new(), seen: seen.clone() })
+            .follow_redirects(true)
+            .build()
+            .unwrap();
+        let r = client.get(server.url("/r/2")).send().await.unwrap();
+        assert_eq!(r.url().path(), "/r/0");
+        assert_eq!(r.request().expect("request").url().path(), "/r/0");
+        let paths: Vec<&str> = r.history().iter().map(|h| h.request().unwrap().url().path()).collect();
+        assert_eq!(paths, ["/r/2", "/r/1"]);
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "done");
+        assert_eq!(*seen.lock().unwrap(), ["GET /r/2", "GET /r/1", "GET /r/0"]);
+        assert_eq!(server.connections(), 1, "the inner transport's pool is used");
+    }
+}

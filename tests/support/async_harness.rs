@@ -9,6 +9,8 @@ use ferrohttp::{
 };
 #[allow(unused_imports, reason = "not every scenario uses every name")]
 use maybe_async::must_be_async as maybe;
+#[allow(unused_imports, reason = "not every scenario uses every name")]
+use ferrohttp::AsyncTransport as TransportTrait;
 
 /// Reads the whole body through `tokio::io::AsyncRead`.
 #[allow(dead_code, reason = "not every scenario file uses it")]

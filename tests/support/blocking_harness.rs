@@ -6,6 +6,8 @@
 use ferrohttp::{Body, Client, ClientBuilder as Builder, HttpTransport as Transport, Response};
 #[allow(unused_imports, reason = "not every scenario uses every name")]
 use maybe_async::must_be_sync as maybe;
+#[allow(unused_imports, reason = "not every scenario uses every name")]
+use ferrohttp::Transport as TransportTrait;
 
 /// Reads the whole body through `std::io::Read`.
 #[allow(dead_code, reason = "not every scenario file uses it")]

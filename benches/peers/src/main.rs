@@ -3,7 +3,10 @@
 //! times, and prints the medians.
 //!
 //! Usage: ferrohttp-peers-bench CLIENT SCENARIO URL [N]
-//!   CLIENT:   ferrohttp | ferrohttp-async | ureq | reqwest | reqwest-async
+//!   CLIENT:   ferrohttp | ferrohttp-async | ureq | reqwest | reqwest-async | bare
+//!   (`bare`: one `std::net::TcpStream` writing a fixed request and reading
+//!   by `Content-Length`, no HTTP client at all: the floor for `seq` and
+//!   `threads8`, the ceiling for `download` and `upload`.)
 //!   SCENARIO: seq | threads8 | download | upload | https-new
 
 use std::io::Read;
@@ -70,8 +73,77 @@ impl Blocking for Reqwest {
     }
 }
 
+/// No client: a socket per thread, a pre-encoded request, the response read
+/// by its `Content-Length` (nginx sends one for every scenario here).
+struct Bare;
+
+thread_local! {
+    static BARE: std::cell::RefCell<Option<std::net::TcpStream>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Bare {
+    fn split(url: &str) -> (&str, &str) {
+        let rest = url.strip_prefix("http://").expect("bare: http:// URLs only");
+        let slash = rest.find('/').unwrap_or(rest.len());
+        (&rest[..slash], if slash == rest.len() { "/" } else { &rest[slash..] })
+    }
+
+    fn exchange(url: &str, head: &[u8], body: Option<(&mut dyn Read, u64)>) -> u64 {
+        use std::io::Write;
+        let (authority, _) = Bare::split(url);
+        BARE.with(|cell| {
+            let mut cell = cell.borrow_mut();
+            let s = cell.get_or_insert_with(|| {
+                let s = std::net::TcpStream::connect(authority).expect("bare connect");
+                s.set_nodelay(true).expect("nodelay");
+                s
+            });
+            s.write_all(head).expect("bare write");
+            if let Some((body, _)) = body {
+                std::io::copy(body, s).expect("bare upload");
+            }
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut have = 0;
+            let end = loop {
+                let n = s.read(&mut buf[have..]).expect("bare read");
+                assert!(n > 0, "bare: connection closed");
+                have += n;
+                if let Some(i) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+            };
+            let head = std::str::from_utf8(&buf[..end]).expect("bare head");
+            let len: u64 = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().expect("length")))
+                .unwrap_or(0);
+            let mut left = len - (have - end) as u64;
+            while left > 0 {
+                let n = s.read(&mut buf[..(left.min(64 * 1024)) as usize]).expect("bare body");
+                assert!(n > 0, "bare: body cut short");
+                left -= n as u64;
+            }
+            len
+        })
+    }
+}
+
+impl Blocking for Bare {
+    fn get(&self, url: &str) -> u64 {
+        let (authority, path) = Bare::split(url);
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n\r\n");
+        Bare::exchange(url, head.as_bytes(), None)
+    }
+    fn upload(&self, url: &str, len: u64) {
+        let (authority, path) = Bare::split(url);
+        let head = format!("POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {len}\r\n\r\n");
+        Bare::exchange(url, head.as_bytes(), Some((&mut Zeros(len), len)));
+    }
+}
+
 fn blocking(name: &str, new_connections: bool) -> Box<dyn Blocking> {
     match name {
+        "bare" => Box::new(Bare),
         "ferrohttp" => {
             let mut b = ferrohttp::Client::builder()
                 .danger_accept_invalid_certs(true)
