@@ -2,7 +2,6 @@
 //! them, decodes content codings, and returns the connection to the pool
 //! once the body has been read to its end.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,7 +9,7 @@ use http::HeaderMap;
 
 use super::conn::{io_error, Conn, Deadline};
 use super::maybe;
-use super::pool::{Pool, PoolKey};
+use super::pool::Pool;
 use super::rt;
 use crate::body::Body;
 use crate::config::H1Limits;
@@ -31,7 +30,6 @@ const MAX_DRAIN_ON_DROP: u64 = 64 * 1024;
 #[derive(Debug, Clone)]
 pub(crate) struct BodyContext {
     pub(crate) pool: Pool,
-    pub(crate) key: Arc<PoolKey>,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) deadline: Deadline,
     pub(crate) limits: H1Limits,
@@ -123,7 +121,7 @@ impl ConnBody {
         self.framing = Framing::Done;
         if let Some(conn) = self.conn.take() {
             if self.keep_alive && conn.buffered().is_empty() {
-                self.ctx.pool.checkin(&self.ctx.key, conn);
+                self.ctx.pool.checkin(conn);
             }
         }
     }

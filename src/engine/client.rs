@@ -823,7 +823,7 @@ impl Client {
                 Ok(next)
             });
             if !follow {
-                response.next_request = next.ok();
+                response.next_request = next.ok().map(Box::new);
                 response.history = std::mem::take(history);
                 return Ok(response);
             }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::maybe;
-use super::pool::Permit;
+use super::pool::{Permit, PoolKey};
 use super::rt;
 use crate::body::Body;
 use crate::error::{Error, ErrorKind, Result};
@@ -38,6 +38,8 @@ pub(crate) struct Conn {
     end: usize,
     /// `host:port`, for error messages.
     pub(crate) target: Arc<str>,
+    /// The origin it is pooled under.
+    pub(crate) key: Arc<PoolKey>,
     pub(crate) idle_since: Instant,
 }
 
@@ -156,19 +158,18 @@ impl Conn {
     /// within `timeout`, retrying failures `options.retries` times. The
     /// connection keeps `permit` for as long as it is open.
     pub(crate) async fn connect(
-        https: bool,
-        host: &str,
-        port: u16,
+        key: Arc<PoolKey>,
         options: &ConnectOptions,
         timeout: Option<Duration>,
         deadline: &Deadline,
         permit: Permit,
     ) -> Result<Conn> {
+        let (https, host, port) = (key.https, &*key.host, key.port);
         let target: Arc<str> = Arc::from(format!("{host}:{port}"));
         let mut attempt = 0;
         loop {
             match Conn::connect_once(https, host, port, &target, options, timeout, deadline).await {
-                Ok(stream) => return Ok(Conn::new(stream, target, permit)),
+                Ok(stream) => return Ok(Conn::new(stream, target, key, permit)),
                 // httpx's `retries`: only failures to connect, where nothing
                 // of the request was sent; never past the deadline. The
                 // backoff is httpcore's: 0 s, then 0.5 s doubling.
@@ -493,7 +494,7 @@ impl Conn {
 }
 
 impl Conn {
-    fn new(stream: rt::Stream, target: Arc<str>, permit: Permit) -> Conn {
+    fn new(stream: rt::Stream, target: Arc<str>, key: Arc<PoolKey>, permit: Permit) -> Conn {
         Conn {
             stream,
             permit: Some(permit),
@@ -501,6 +502,7 @@ impl Conn {
             start: 0,
             end: 0,
             target,
+            key,
             idle_since: Instant::now(),
         }
     }

@@ -6,7 +6,9 @@
 //! connection) frees a place and wakes the first waiter. The fast path, an
 //! idle connection for the origin, is one lock, one pop and no allocation.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,20 +20,95 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// What identifies connections that may serve the same request: scheme, host
 /// and port (proxy and TLS identity join it in their issues).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// The origin a connection belongs to. Each connection holds its key, so
+/// that checking it back in needs no allocation; a request looks its origin
+/// up as an [`Origin`] borrowed from its URL.
+#[derive(Debug)]
 pub(crate) struct PoolKey {
-    pub(crate) scheme: String,
-    pub(crate) host: String,
+    pub(crate) https: bool,
+    /// Lowercase, without the brackets of an IPv6 address.
+    pub(crate) host: Box<str>,
     pub(crate) port: u16,
 }
 
 impl PoolKey {
+    pub(crate) fn new(origin: &Origin<'_>) -> PoolKey {
+        PoolKey {
+            https: origin.https,
+            host: origin.host.into(),
+            port: origin.port,
+        }
+    }
+
     fn origin(&self) -> String {
-        format!("{}://{}:{}", self.scheme, self.host, self.port)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}:{}", self.host, self.port)
     }
 }
 
-/// The number of origins kept in the idle map before empty entries are pruned.
+/// A [`PoolKey`] borrowed from a request: the fast path looks it up with no
+/// allocation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    pub(crate) https: bool,
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
+}
+
+/// What the idle map hashes and compares, owned ([`PoolKey`]) or borrowed
+/// ([`Origin`]), so that `HashMap<Arc<PoolKey>, _>` can be searched with an
+/// `Origin` (the map's keys borrow as `dyn OriginParts`).
+trait OriginParts {
+    fn parts(&self) -> (bool, &str, u16);
+}
+
+impl OriginParts for PoolKey {
+    fn parts(&self) -> (bool, &str, u16) {
+        (self.https, &self.host, self.port)
+    }
+}
+
+impl OriginParts for Origin<'_> {
+    fn parts(&self) -> (bool, &str, u16) {
+        (self.https, self.host, self.port)
+    }
+}
+
+impl Hash for dyn OriginParts + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn OriginParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn OriginParts + '_ {}
+
+// `Arc<PoolKey>` hashes and compares exactly as its `dyn OriginParts` view.
+impl Hash for PoolKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self as &dyn OriginParts).hash(state);
+    }
+}
+
+impl PartialEq for PoolKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for PoolKey {}
+
+impl<'a> Borrow<dyn OriginParts + 'a> for Arc<PoolKey> {
+    fn borrow(&self) -> &(dyn OriginParts + 'a) {
+        &**self
+    }
+}
+
 const MAX_EMPTY_ORIGINS: usize = 256;
 
 /// A request's place in the queue of waiters. Dropping it leaves the queue,
@@ -135,11 +212,11 @@ impl Pool {
     fn try_acquire(
         &self,
         state: &mut State,
-        key: &PoolKey,
+        key: &Origin<'_>,
         garbage: &mut Vec<Conn>,
     ) -> Option<Checkout> {
         let expiry = self.shared.limits.keepalive_expiry_limit();
-        if let Some(list) = state.idle.get_mut(key) {
+        if let Some(list) = state.idle.get_mut(key as &dyn OriginParts) {
             while let Some(conn) = list.pop() {
                 state.idle_count -= 1;
                 if expiry.is_some_and(|e| conn.idle_since.elapsed() >= e) {
@@ -198,7 +275,7 @@ impl Pool {
     /// come, first served.
     pub(crate) async fn acquire(
         &self,
-        key: &PoolKey,
+        key: &Origin<'_>,
         timeout: Option<Duration>,
     ) -> Result<Checkout> {
         let deadline = timeout.map(|t| Instant::now() + t);
@@ -286,7 +363,7 @@ impl Pool {
     }
 
     /// Returns a connection whose exchange finished cleanly, for reuse.
-    pub(crate) fn checkin(&self, key: &Arc<PoolKey>, mut conn: Conn) {
+    pub(crate) fn checkin(&self, mut conn: Conn) {
         let max_idle = self.shared.limits.max_keepalive_limit();
         let mut garbage = Vec::new();
         {
@@ -295,7 +372,7 @@ impl Pool {
                 garbage.push(conn);
             } else {
                 conn.idle_since = Instant::now();
-                match state.idle.get_mut(key.as_ref()) {
+                match state.idle.get_mut(conn.key.as_ref()) {
                     Some(list) => list.push(conn),
                     None => {
                         if state.idle.len() >= MAX_EMPTY_ORIGINS {
@@ -303,7 +380,7 @@ impl Pool {
                             // client talking to many hosts does not grow the map.
                             state.idle.retain(|_, v| !v.is_empty());
                         }
-                        state.idle.insert(key.clone(), vec![conn]);
+                        state.idle.insert(conn.key.clone(), vec![conn]);
                     }
                 }
                 state.idle_count += 1;

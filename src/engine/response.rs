@@ -35,7 +35,8 @@ pub struct Response {
     #[allow(dead_code, reason = "only the async shim keeps state here")]
     pub(crate) pending: rt::PendingRead,
     pub(crate) history: Vec<Response>,
-    pub(crate) next_request: Option<Request>,
+    /// Boxed: rare, and a `Response` is moved a few times per request.
+    pub(crate) next_request: Option<Box<Request>>,
     /// The most bytes `bytes`, `text` and `json` collect.
     pub(crate) max_body_size: Option<u64>,
 }
@@ -154,12 +155,12 @@ impl Response {
     /// The request that would follow this redirect response, when redirects
     /// were not followed (httpx's `next_request`).
     pub fn next_request(&self) -> Option<&Request> {
-        self.next_request.as_ref()
+        self.next_request.as_deref()
     }
 
     /// Takes the request [`next_request`](Self::next_request) shows, to send it.
     pub fn take_next_request(&mut self) -> Option<Request> {
-        self.next_request.take()
+        self.next_request.take().map(|r| *r)
     }
 
     /// The `Content-Length` the server declared, if any.

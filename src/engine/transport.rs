@@ -11,7 +11,7 @@ use http::Method;
 use super::body::{BodyContext, ConnBody, ResponseBody};
 use super::conn::{Conn, ConnectOptions, Deadline, ExchangeError};
 use super::maybe;
-use super::pool::{Checkout, Pool, PoolKey};
+use super::pool::{Checkout, Origin, Pool, PoolKey};
 use super::response::Response;
 use crate::config::{H1Limits, Limits, PoolStatus, Timeout};
 use crate::error::{Error, ErrorKind, Result};
@@ -190,6 +190,9 @@ fn request_framing(method: &Method, body: &crate::Body) -> BodyFraming {
 #[maybe]
 impl HttpTransport {
     async fn send_request(&self, request: &mut Request) -> Result<Response> {
+        // The body is sent from here (and dropped once sent); the rest of the
+        // request stays borrowed for the pool key and the response.
+        let mut body = std::mem::take(request.body_mut());
         let url = request.url();
         let port =
             match url.scheme() {
@@ -219,18 +222,24 @@ impl HttpTransport {
             .host_str()
             .filter(|h| !h.is_empty())
             .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("URL {url} has no host")))?;
-        let key = Arc::new(PoolKey {
-            scheme: url.scheme().to_string(),
-            host: host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_ascii_lowercase(),
+        // The URL parser lowercases the hosts of http(s) URLs.
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let lowered;
+        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            lowered = host.to_ascii_lowercase();
+            &lowered
+        } else {
+            host
+        };
+        let key = Origin {
+            https: url.scheme() == "https",
+            host,
             port,
-        });
+        };
         let timeout: Timeout = request.timeout().copied().unwrap_or_default();
         let deadline = Deadline::new(timeout.total_timeout());
         let method = request.method().clone();
-        let framing = request_framing(&method, request.body());
+        let framing = request_framing(&method, &body);
         let mut head = Vec::with_capacity(512);
         h1::encode_request_head_version(
             &method,
@@ -258,9 +267,7 @@ impl HttpTransport {
                 Checkout::Idle(conn) => (conn, true),
                 Checkout::New(permit) => {
                     let conn = Conn::connect(
-                        key.scheme == "https",
-                        &key.host,
-                        port,
+                        Arc::new(PoolKey::new(&key)),
                         &self.connect,
                         timeout.connect_timeout(),
                         &deadline,
@@ -275,7 +282,7 @@ impl HttpTransport {
             let mut result = conn
                 .write_request(
                     &head,
-                    request.body_mut(),
+                    &mut body,
                     chunked,
                     timeout.write_timeout(),
                     &deadline,
@@ -289,7 +296,6 @@ impl HttpTransport {
                     Ok(response_head) => {
                         let ctx = BodyContext {
                             pool: self.pool.clone(),
-                            key,
                             read_timeout: timeout.read_timeout(),
                             deadline,
                             limits: self.h1,
@@ -306,7 +312,7 @@ impl HttpTransport {
             } = result.expect_err("Ok returned above");
             // A kept-alive connection the server had already closed: try once
             // more on a fresh one when that cannot repeat a side effect.
-            let replayable = !request.body().is_streaming();
+            let replayable = !body.is_streaming();
             let safe = nothing_written || (is_idempotent(&method) && replayable);
             if reused && !retried && no_response && safe && error.kind() != ErrorKind::TotalTimeout
             {
@@ -349,8 +355,7 @@ impl Transport for HttpTransport {
     async fn handle_request(&self, mut request: Request) -> Result<Response> {
         match self.send_request(&mut request).await {
             Ok(mut response) => {
-                // The body was sent; the response keeps the rest.
-                *request.body_mut() = crate::Body::empty();
+                // The body was sent (and dropped); the response keeps the rest.
                 response.request = Some(request);
                 Ok(response)
             }
