@@ -15,7 +15,7 @@ HTTP=$(free_port); HTTPS=$(free_port)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj /CN=localhost -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
 mkdir -p "$WORK/www"
-printf ok >"$WORK/www/small"
+printf ok >"$WORK/www/file"
 truncate -s 1G "$WORK/www/big"
 chmod -R a+rX "$WORK"   # nginx workers run as an unprivileged user
 cat >"$WORK/nginx.conf" <<CONF
@@ -40,6 +40,11 @@ http {
         ssl_certificate $WORK/cert.pem;
         ssl_certificate_key $WORK/key.pem;
         root $WORK/www;
+        # Small GETs answered from memory: the server's share of a round
+        # trip is as small as nginx can make it, so the clients' own costs
+        # show. `/file` is the same two bytes as a static file (open, fstat,
+        # sendfile and close per request), where nginx's work dominates.
+        location = /small { return 200 "ok"; }
         location /upload { return 204; }
     }
 }
@@ -64,6 +69,7 @@ run() { # client scenario url n
 for _ in $(seq "$ROUNDS"); do
     for c in ferrohttp ureq reqwest; do   # alternately, round by round
         run "$c" seq "$H/small" 20000
+        run "$c" seq-file "$H/file" 20000
         run "$c" threads8 "$H/small" 40000
         run "$c" download "$H/big"
         run "$c" upload "$H/upload"
@@ -75,6 +81,7 @@ for _ in $(seq "$ROUNDS"); do
     done
     # No client at all: a bare socket, the floor (requests) and ceiling (transfers).
     run bare seq "$H/small" 20000
+    run bare seq-file "$H/file" 20000
     run bare threads8 "$H/small" 40000
     run bare download "$H/big"
     run bare upload "$H/upload"

@@ -7,7 +7,8 @@
 //!   (`bare`: one `std::net::TcpStream` writing a fixed request and reading
 //!   by `Content-Length`, no HTTP client at all: the floor for `seq` and
 //!   `threads8`, the ceiling for `download` and `upload`.)
-//!   SCENARIO: seq | threads8 | download | upload | https-new
+//!   SCENARIO: seq | seq-file | threads8 | download | upload | https-new
+//!   (`seq-file` is `seq` under another name, for a URL of a static file.)
 
 use std::io::Read;
 use std::time::Instant;
@@ -78,7 +79,8 @@ impl Blocking for Reqwest {
 struct Bare;
 
 thread_local! {
-    static BARE: std::cell::RefCell<Option<std::net::TcpStream>> = const { std::cell::RefCell::new(None) };
+    /// This thread's connection and read buffer.
+    static BARE: std::cell::RefCell<Option<(std::net::TcpStream, Vec<u8>)>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Bare {
@@ -88,21 +90,31 @@ impl Bare {
         (&rest[..slash], if slash == rest.len() { "/" } else { &rest[slash..] })
     }
 
-    fn exchange(url: &str, head: &[u8], body: Option<(&mut dyn Read, u64)>) -> u64 {
+    /// The `Content-Length` of a response head (ASCII case-insensitive).
+    fn content_length(head: &[u8]) -> u64 {
+        const NAME: &[u8] = b"\ncontent-length:";
+        let at = head
+            .windows(NAME.len())
+            .position(|w| w.eq_ignore_ascii_case(NAME))
+            .map_or(head.len(), |i| i + NAME.len());
+        let digits = head[at..].iter().skip_while(|b| **b == b' ').take_while(|b| b.is_ascii_digit());
+        digits.fold(0, |n, d| n * 10 + u64::from(d - b'0'))
+    }
+
+    fn exchange(url: &str, head: &[u8], body: Option<&mut dyn Read>) -> u64 {
         use std::io::Write;
         let (authority, _) = Bare::split(url);
         BARE.with(|cell| {
             let mut cell = cell.borrow_mut();
-            let s = cell.get_or_insert_with(|| {
+            let (s, buf) = cell.get_or_insert_with(|| {
                 let s = std::net::TcpStream::connect(authority).expect("bare connect");
                 s.set_nodelay(true).expect("nodelay");
-                s
+                (s, vec![0u8; 64 * 1024])
             });
             s.write_all(head).expect("bare write");
-            if let Some((body, _)) = body {
+            if let Some(body) = body {
                 std::io::copy(body, s).expect("bare upload");
             }
-            let mut buf = vec![0u8; 64 * 1024];
             let mut have = 0;
             let end = loop {
                 let n = s.read(&mut buf[have..]).expect("bare read");
@@ -112,14 +124,11 @@ impl Bare {
                     break i + 4;
                 }
             };
-            let head = std::str::from_utf8(&buf[..end]).expect("bare head");
-            let len: u64 = head
-                .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().expect("length")))
-                .unwrap_or(0);
+            let len = Bare::content_length(&buf[..end]);
             let mut left = len - (have - end) as u64;
             while left > 0 {
-                let n = s.read(&mut buf[..(left.min(64 * 1024)) as usize]).expect("bare body");
+                let want = left.min(buf.len() as u64) as usize;
+                let n = s.read(&mut buf[..want]).expect("bare body");
                 assert!(n > 0, "bare: body cut short");
                 left -= n as u64;
             }
@@ -137,7 +146,7 @@ impl Blocking for Bare {
     fn upload(&self, url: &str, len: u64) {
         let (authority, path) = Bare::split(url);
         let head = format!("POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {len}\r\n\r\n");
-        Bare::exchange(url, head.as_bytes(), Some((&mut Zeros(len), len)));
+        Bare::exchange(url, head.as_bytes(), Some(&mut Zeros(len)));
     }
 }
 
@@ -190,7 +199,7 @@ fn main() {
     c.get(url); // warm up: one connection, TLS config, ...
     let started = Instant::now();
     match scenario.as_str() {
-        "seq" | "https-new" => {
+        "seq" | "seq-file" | "https-new" => {
             for _ in 0..n {
                 c.get(url);
             }

@@ -1,5 +1,6 @@
 //! Request-head encoding and response-head parsing (RFC 9112 §3, §4, §5).
 
+use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
 use url::Url;
@@ -312,6 +313,10 @@ impl HeadParser {
             .map_err(|_| remote(format!("invalid status code {code}")))?;
         let reason = resp.reason.filter(|r| !r.is_empty()).map(|r| r.to_string());
         let mut headers = HeaderMap::with_capacity(resp.headers.len());
+        // One copy of the head that every header value shares, rather than
+        // an allocation per value.
+        let shared = Bytes::copy_from_slice(head_bytes);
+        let base = head_bytes.as_ptr() as usize;
         for h in resp.headers.iter() {
             let name = HeaderName::from_bytes(h.name.as_bytes())
                 .map_err(|_| remote(format!("invalid header name {:?}", h.name)))?;
@@ -324,7 +329,15 @@ impl HeadParser {
                     .collect();
                 HeaderValue::from_bytes(&v)
             } else {
-                HeaderValue::from_bytes(h.value)
+                // httparse hands out slices of `head_bytes`; anything else
+                // (an empty value may point anywhere) is copied.
+                let start = (h.value.as_ptr() as usize).wrapping_sub(base);
+                match shared.get(start..).filter(|rest| rest.starts_with(h.value)) {
+                    Some(_) if !h.value.is_empty() => {
+                        HeaderValue::from_maybe_shared(shared.slice(start..start + h.value.len()))
+                    }
+                    _ => HeaderValue::from_bytes(h.value),
+                }
             }
             .map_err(|_| remote(format!("invalid value for header {name}")))?;
             headers.append(name, value);
