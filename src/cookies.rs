@@ -157,6 +157,9 @@ impl CookieJar {
 
     /// Stores the `Set-Cookie` fields of a response to `url`.
     pub(crate) fn store_response(&self, headers: &HeaderMap, url: &Url) {
+        if !headers.contains_key(SET_COOKIE) {
+            return; // the common case takes no lock
+        }
         let host = url.host_str().unwrap_or("");
         let mut store = self.lock();
         for value in headers.get_all(SET_COOKIE) {

@@ -42,7 +42,7 @@ http {
         root $WORK/www;
         # Small GETs answered from memory: the server's share of a round
         # trip is as small as nginx can make it, so the clients' own costs
-        # show. `/file` is the same two bytes as a static file (open, fstat,
+        # show. /file is the same two bytes as a static file (open, fstat,
         # sendfile and close per request), where nginx's work dominates.
         location = /small { return 200 "ok"; }
         location /upload { return 204; }

@@ -113,7 +113,14 @@ impl Bare {
             });
             s.write_all(head).expect("bare write");
             if let Some(body) = body {
-                std::io::copy(body, s).expect("bare upload");
+                // 64 KiB writes, as the clients under test make.
+                loop {
+                    let n = body.read(buf).expect("bare upload source");
+                    if n == 0 {
+                        break;
+                    }
+                    s.write_all(&buf[..n]).expect("bare upload");
+                }
             }
             let mut have = 0;
             let end = loop {

@@ -24,9 +24,9 @@ pub enum BodyFraming {
 /// the blank line. Framing headers in `headers` are not sent: the body
 /// decides them, so they cannot disagree with it.
 ///
-/// Refuses, before anything is written, CR, LF or NUL (and other controls)
-/// in the method, the target, header names and header values: a
-/// `LocalProtocol` error names the offending part.
+/// Refuses CR, LF or NUL (and other controls) in the method, the target,
+/// header names and header values: a `LocalProtocol` error names the
+/// offending part, and `out` is left as it was.
 pub fn encode_request_head(
     method: &Method,
     url: &Url,
@@ -74,10 +74,7 @@ pub fn encode_request_head_version(
             )));
         }
     }
-    for (name, value) in headers {
-        check_header_value(name, value)?;
-    }
-
+    let start = out.len();
     out.extend_from_slice(m.as_bytes());
     out.push(b' ');
     if path.is_empty() {
@@ -97,7 +94,12 @@ pub fn encode_request_head_version(
     }
     for (name, value) in headers {
         if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
-            continue;
+            continue; // the framing below says how the body is sent
+        }
+        // Checked as written; on an error `out` is as it was before the call.
+        if let Err(e) = check_header_value(name, value) {
+            out.truncate(start);
+            return Err(e);
         }
         out.extend_from_slice(name.as_str().as_bytes());
         out.extend_from_slice(b": ");
