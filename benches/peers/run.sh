@@ -112,4 +112,12 @@ for s in scenarios:
     cells = "".join(f"{med[c]:>17.1f}" if c in med else f"{'-':>17}" for c in clients)
     ratio = lambda a, b: f"{med[a] / med[b]:>15.2f}" if a in med and b in med and med[b] else f"{'-':>15}"
     print(f"{s + ' (' + units[s] + ')':28}{cells}  {ratio('ferrohttp', 'ureq')}  {ratio('ferrohttp', 'reqwest')}  {ratio('ferrohttp', 'bare')}  {ratio('ureq', 'bare')}")
+print()
+print("spread (lowest-highest of the rounds):")
+for s in scenarios:
+    if s.endswith("-rss") or s.startswith("syscalls"):
+        continue
+    spread = {c: (min(rows[(c, s)]), max(rows[(c, s)])) for c in clients if (c, s) in rows}
+    cells = "".join(f"{f'{spread[c][0]:.0f}-{spread[c][1]:.0f}':>17}" if c in spread else f"{'-':>17}" for c in clients)
+    print(f"{s + ' (' + units[s] + ')':28}{cells}")
 PY
