@@ -288,7 +288,25 @@ impl HttpTransport {
                     &deadline,
                 )
                 .await;
-            if result.is_ok() {
+            // A kept-alive connection the server had already closed: try once
+            // more on a fresh one when that cannot repeat a side effect.
+            let replayable = is_idempotent(&method) && !body.is_streaming();
+            let retry = |e: &ExchangeError| {
+                let safe = e.nothing_written || replayable;
+                reused
+                    && !retried
+                    && e.no_response
+                    && safe
+                    && e.error.kind() != ErrorKind::TotalTimeout
+            };
+            // A server may answer before it has read the whole request (a 413
+            // for an upload too large, say) and close: the write fails, but
+            // its response may be waiting to be read, as httpcore does.
+            let answered_early = match &result {
+                Ok(()) => false,
+                Err(e) => e.error.kind() == ErrorKind::Write && !e.nothing_written && !retry(e),
+            };
+            if result.is_ok() || answered_early {
                 match conn
                     .read_head(&mut parser, timeout.read_timeout(), &deadline)
                     .await
@@ -300,26 +318,19 @@ impl HttpTransport {
                             deadline,
                             limits: self.h1,
                         };
-                        return finish(conn, ctx, response_head, request, started);
+                        return finish(conn, ctx, response_head, request, started, answered_early);
                     }
+                    // No response after a failed write: the write error says more.
+                    Err(_) if answered_early => {}
                     Err(e) => result = Err(e),
                 }
             }
-            let ExchangeError {
-                error,
-                nothing_written,
-                no_response,
-            } = result.expect_err("Ok returned above");
-            // A kept-alive connection the server had already closed: try once
-            // more on a fresh one when that cannot repeat a side effect.
-            let replayable = !body.is_streaming();
-            let safe = nothing_written || (is_idempotent(&method) && replayable);
-            if reused && !retried && no_response && safe && error.kind() != ErrorKind::TotalTimeout
-            {
+            let e = result.expect_err("Ok returned above");
+            if retry(&e) {
                 retried = true;
                 continue;
             }
-            return Err(error);
+            return Err(e.error);
         }
     }
 }
@@ -331,10 +342,13 @@ fn finish(
     head: h1::ResponseHead,
     request: &Request,
     started: Instant,
+    request_cut_short: bool,
 ) -> Result<Response> {
     let framing = h1::response_framing(request.method(), head.status, head.version, &head.headers)?;
-    // An HTTP/1.0 request did not offer keep-alive: the server closes.
+    // An HTTP/1.0 request did not offer keep-alive: the server closes. A
+    // connection whose request was not sent whole is never reused.
     let keep_alive = !framing.must_close
+        && !request_cut_short
         && request.version() == http::Version::HTTP_11
         && h1::is_keep_alive(request.headers(), head.version, &head.headers);
     let decoder = if framing.kind == h1::FramingKind::Empty {

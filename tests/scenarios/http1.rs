@@ -612,3 +612,35 @@ scenario! {
         assert_eq!(server.connections(), 3);
     }
 }
+
+scenario! {
+    async fn a_response_sent_before_the_upload_ended_is_returned() {
+        // The server answers 413 after the head and closes without reading
+        // the body: the client's write fails, but the answer is there to read.
+        let server = Server::raw(|stream, _| {
+            let mut s = stream;
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match std::io::Read::read(&mut s, &mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = std::io::Write::write_all(
+                &mut s,
+                b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 8\r\n\r\ntoo big!",
+            );
+            // Dropping the socket with the body unread resets the connection.
+        });
+        let client = Client::new();
+        let r = client.post(server.url("/upload")).body(sized_body(vec![7u8; 64 << 20])).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "too big!");
+        // The connection is not reused: the next request opens another.
+        let r = client.get(server.url("/")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(server.connections(), 2);
+    }
+}
