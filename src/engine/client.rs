@@ -651,7 +651,9 @@ impl Client {
         let value = self.inner.cookies.header_for(request.url(), own);
         #[cfg(not(feature = "cookies"))]
         let value = crate::request::cookie_header(own);
-        if let Some(v) = value {
+        if let Some(mut v) = value {
+            // Kept out of `Debug` output (of a request, or a response's).
+            v.set_sensitive(true);
             request.headers_mut().insert(http::header::COOKIE, v);
         }
     }

@@ -28,7 +28,6 @@ const BODY_BUFFER_SIZE: usize = 64 * 1024;
 const BODY_CHUNK_SIZE: usize = 64 * 1024;
 
 /// An open connection, with its read buffer.
-#[derive(Debug)]
 pub(crate) struct Conn {
     stream: rt::Stream,
     /// Its place among the pool's `max_connections`, freed when it closes.
@@ -490,6 +489,17 @@ impl Conn {
         out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
         self.start += n;
         Ok(n)
+    }
+}
+
+/// Where it goes and how much is buffered; not the bytes.
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn")
+            .field("target", &self.target)
+            .field("buffered", &(self.end - self.start))
+            .field("idle_since", &self.idle_since)
+            .finish_non_exhaustive()
     }
 }
 

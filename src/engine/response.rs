@@ -25,7 +25,6 @@ const COLLECT_CHUNK_SIZE: usize = 16 * 1024;
 /// blocking `Response` is a `std::io::Read`, the async one a
 /// `tokio::io::AsyncRead` and a stream of chunks; both have `chunk()`.
 /// Dropping a response before its body was read closes its connection.
-#[derive(Debug)]
 pub struct Response {
     head: ResponseHead,
     /// The request as sent (its body dropped); `None` for a hand-made one.
@@ -39,6 +38,21 @@ pub struct Response {
     pub(crate) next_request: Option<Box<Request>>,
     /// The most bytes `bytes`, `text` and `json` collect.
     pub(crate) max_body_size: Option<u64>,
+}
+
+/// The status line, URL and headers (sensitive values hidden), as reqwest
+/// shows them; not the body, the connection or the request.
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("url", &self.url().as_str())
+            .field("status", &self.head.status)
+            .field("version", &self.head.version)
+            .field("headers", &self.head.headers)
+            .field("elapsed", &self.elapsed)
+            .field("history", &self.history.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<B: Into<Body>> From<http::Response<B>> for Response {

@@ -426,6 +426,14 @@ scenario! {
         assert_eq!(sent.headers()["cookie"], "s=1");
         assert_eq!(sent.headers()["x-default"], "d");
         assert!(sent.headers().contains_key("authorization"), "same origin keeps credentials");
+        // Debug output hides the secrets: the request's credentials and
+        // cookie; the response's shows its status line, not its connection.
+        let shown = format!("{sent:?}");
+        assert!(shown.contains("/home") && shown.contains("Sensitive"), "{shown}");
+        assert!(!shown.contains("s=1") && !shown.contains("Basic "), "{shown}");
+        let shown = format!("{r:?}");
+        assert!(shown.contains("/home") && shown.contains("200"), "{shown}");
+        assert!(shown.len() < 500, "{shown}");
         let first = r.history()[0].request().expect("the first request");
         assert_eq!(first.method(), Method::POST);
         assert_eq!(first.url().path(), "/login");
