@@ -224,9 +224,13 @@ pub fn compute_response(i: &DigestInput<'_>) -> String {
 }
 
 /// HTTP Digest authentication (RFC 7616): MD5, SHA-256 and SHA-512-256,
-/// their `-sess` variants, qop `auth` and `auth-int`, `opaque`, and one
+/// their `-sess` variants, qop `auth` and `auth-int`, `opaque`, `userhash`
+/// (the name sent hashed with the realm when the server asks), and one
 /// retry on `stale=true`. Of several challenges, the strongest supported
 /// algorithm is answered. curl's `--digest`.
+///
+/// A name outside ASCII is sent as UTF-8 in `username`, as curl and httpx
+/// send it; RFC 7616's `username*` form is not used.
 ///
 /// The first request goes without credentials; the server's 401 carries the
 /// challenge, and the request is sent again with the answer. A request body
@@ -371,8 +375,19 @@ impl DigestFlow {
             uri: &uri,
             body,
         });
+        // RFC 7616 §3.4.4: a server asking for `userhash` gets
+        // H(username ":" realm) in place of the name (the response above
+        // is computed with the name itself).
+        let userhash = challenge
+            .param("userhash")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let username = if userhash {
+            algorithm.hash(format!("{}:{realm}", self.auth.username).as_bytes())
+        } else {
+            self.auth.username.clone()
+        };
         let mut parts = vec![
-            format!("username={}", quote(&self.auth.username)),
+            format!("username={}", quote(&username)),
             format!("realm={}", quote(realm)),
             format!("nonce={}", quote(nonce)),
             format!("uri={}", quote(&uri)),
@@ -386,6 +401,9 @@ impl DigestFlow {
             parts.push(format!("qop={qop}"));
             parts.push(format!("nc={nc}"));
             parts.push(format!("cnonce={}", quote(&cnonce)));
+        }
+        if userhash {
+            parts.push("userhash=true".to_string());
         }
         let mut value =
             HeaderValue::from_str(&format!("Digest {}", parts.join(", "))).map_err(|e| {
@@ -488,6 +506,8 @@ impl AuthFlow for DigestFlow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
+    use url::Url;
 
     fn ch(header: &str) -> Vec<Challenge> {
         parse_challenges([header.as_bytes()])
@@ -653,6 +673,91 @@ mod tests {
             Algorithm::Sha512_256.hash(b"abc"),
             "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23"
         );
+    }
+
+    /// The Authorization value a `DigestAuth` sends answering `challenge`.
+    fn answer_to(auth: &DigestAuth, challenge: &str, url: &str) -> String {
+        let request = Request::new(http::Method::GET, Url::parse(url).unwrap());
+        let mut flow = auth.auth_flow(request);
+        flow.next(None).unwrap().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_str(challenge).unwrap(),
+        );
+        let seen = AuthResponse {
+            status: StatusCode::UNAUTHORIZED,
+            version: http::Version::HTTP_11,
+            headers,
+            url: Url::parse(url).unwrap(),
+            body: None,
+        };
+        let next = flow.next(Some(&seen)).unwrap().unwrap();
+        String::from_utf8(next.headers()[AUTHORIZATION].as_bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn userhash_sends_the_hashed_name() {
+        // RFC 7616 §3.9.2 with erratum 4897 (the published example's
+        // hashes were computed with a pre-standard SHA-512/256).
+        let auth = DigestAuth::new("J\u{e4}s\u{f8}n Doe", "Secret, or not?");
+        let challenge = r#"Digest realm="api@example.org", qop="auth", algorithm=SHA-512-256, nonce="5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK", opaque="HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS", charset=UTF-8, userhash=true"#;
+        let value = answer_to(&auth, challenge, "http://api.example.org/doe.json");
+        let sent = &ch(&value)[0];
+        assert_eq!(
+            sent.param("username"),
+            Some("793263caabb707a56211940d90411ea4a575adeccb7e360aeb624ed06ece9b0b")
+        );
+        assert_eq!(sent.param("userhash"), Some("true"));
+        // The response itself is computed with the name, not its hash.
+        let expected = compute_response(&DigestInput {
+            algorithm: Algorithm::Sha512_256,
+            sess: false,
+            username: "J\u{e4}s\u{f8}n Doe",
+            password: "Secret, or not?",
+            realm: "api@example.org",
+            nonce: "5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK",
+            cnonce: sent.param("cnonce").unwrap(),
+            nc: "00000001",
+            qop: Some("auth"),
+            method: "GET",
+            uri: "/doe.json",
+            body: b"",
+        });
+        assert_eq!(sent.param("response"), Some(expected.as_str()));
+        // ... and with the example's client nonce, it is the erratum's value.
+        let example = compute_response(&DigestInput {
+            cnonce: "NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v",
+            ..DigestInput {
+                algorithm: Algorithm::Sha512_256,
+                sess: false,
+                username: "J\u{e4}s\u{f8}n Doe",
+                password: "Secret, or not?",
+                realm: "api@example.org",
+                nonce: "5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK",
+                cnonce: "",
+                nc: "00000001",
+                qop: Some("auth"),
+                method: "GET",
+                uri: "/doe.json",
+                body: b"",
+            }
+        });
+        assert_eq!(
+            example,
+            "3798d4131c277846293534c3edc11bd8a5e4cdcbff78b05db9d95eeb1cec68a5"
+        );
+        // Without the parameter, the name goes as it is.
+        let plain = answer_to(
+            &auth,
+            &challenge.replace(", userhash=true", ""),
+            "http://a/",
+        );
+        assert!(
+            plain.contains("username=\"J\u{e4}s\u{f8}n Doe\""),
+            "{plain}"
+        );
+        assert!(!plain.contains("userhash"), "{plain}");
     }
 
     #[test]
