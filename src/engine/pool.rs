@@ -19,10 +19,10 @@ use crate::config::{Limits, PoolStatus};
 use crate::error::{Error, ErrorKind, Result};
 
 /// What identifies connections that may serve the same request: scheme, host
-/// and port (proxy and TLS identity join it in their issues).
-/// The origin a connection belongs to. Each connection holds its key, so
-/// that checking it back in needs no allocation; a request looks its origin
-/// up as an [`Origin`] borrowed from its URL.
+/// and port (proxy and TLS identity join it in their issues). Each
+/// connection holds its key, so that checking it back in needs no
+/// allocation; a request looks its origin up as an [`Origin`] borrowed from
+/// its URL.
 #[derive(Debug)]
 pub(crate) struct PoolKey {
     pub(crate) https: bool,
@@ -109,6 +109,7 @@ impl<'a> Borrow<dyn OriginParts + 'a> for Arc<PoolKey> {
     }
 }
 
+/// The number of origins kept in the idle map before empty entries are pruned.
 const MAX_EMPTY_ORIGINS: usize = 256;
 
 /// A request's place in the queue of waiters. Dropping it leaves the queue,

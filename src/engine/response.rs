@@ -40,8 +40,9 @@ pub struct Response {
     pub(crate) max_body_size: Option<u64>,
 }
 
-/// The status line, URL and headers (sensitive values hidden), as reqwest
-/// shows them; not the body, the connection or the request.
+/// The URL, status line and headers, as reqwest shows them; not the body,
+/// the connection or the request (whose `Debug` hides the credentials and
+/// cookies the client added).
 impl std::fmt::Debug for Response {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Response")
