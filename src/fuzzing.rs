@@ -92,22 +92,7 @@ pub fn framing(data: &[u8]) {
 /// Decodes a chunked body fed in pieces, at most `max` bytes a call.
 fn decode_chunked(pieces: &[&[u8]], max: usize) -> Result<(Vec<u8>, bool, usize)> {
     let mut dec = ChunkedDecoder::new(HEAD_LIMIT, MAX_HEADERS);
-    let mut out = Vec::new();
-    let mut pending = Vec::new();
-    for piece in pieces {
-        pending.extend_from_slice(piece);
-        loop {
-            let d = dec.decode(&pending, max)?;
-            out.extend_from_slice(&pending[d.data.clone()]);
-            pending.drain(..d.consumed);
-            if d.consumed == 0 || dec.is_done() {
-                break;
-            }
-        }
-        if dec.is_done() {
-            break;
-        }
-    }
+    let out = dec.decode_pieces(pieces.iter().copied(), max)?;
     let trailers = dec.trailers().map_or(0, HeaderMap::len);
     Ok((out, dec.is_done(), trailers))
 }

@@ -79,6 +79,33 @@ impl ChunkedDecoder {
         }
     }
 
+    /// Feeds `pieces` in order, at most `max` body bytes a call, until the
+    /// body ends or the input does; the body bytes decoded. (For tests and
+    /// the fuzz targets: the engine decodes straight from its read buffer.)
+    pub(crate) fn decode_pieces<'a>(
+        &mut self,
+        pieces: impl IntoIterator<Item = &'a [u8]>,
+        max: usize,
+    ) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut pending = Vec::new();
+        for piece in pieces {
+            pending.extend_from_slice(piece);
+            loop {
+                let d = self.decode(&pending, max)?;
+                out.extend_from_slice(&pending[d.data.clone()]);
+                pending.drain(..d.consumed);
+                if d.consumed == 0 || self.is_done() {
+                    break;
+                }
+            }
+            if self.is_done() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether the last chunk and the trailers have been read.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
@@ -273,20 +300,8 @@ mod tests {
         max: usize,
     ) -> Result<(Vec<u8>, bool, Option<HeaderMap>)> {
         let mut dec = ChunkedDecoder::new(64 * 1024, 100);
-        let mut out = Vec::new();
-        let mut pending: Vec<u8> = Vec::new();
         let step = if step == 0 { input.len().max(1) } else { step };
-        for piece in input.chunks(step) {
-            pending.extend_from_slice(piece);
-            loop {
-                let d = dec.decode(&pending, max)?;
-                out.extend_from_slice(&pending[d.data.clone()]);
-                pending.drain(..d.consumed);
-                if d.consumed == 0 || dec.is_done() {
-                    break;
-                }
-            }
-        }
+        let out = dec.decode_pieces(input.chunks(step), max)?;
         let done = dec.is_done();
         Ok((out, done, dec.take_trailers()))
     }
