@@ -138,6 +138,12 @@ cases! {
     switching_protocols: "GET" b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n" => Error(RP);
     informational_skipped: "GET" b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" => Body(b"ok");
     http10_to_close: "GET" b"HTTP/1.0 200 OK\r\n\r\nall of it" => Body(b"all of it");
+    // Empty lines before a status line are skipped, as httparse skips them
+    // (and as §2.2 asks of servers before a request line); only empty lines
+    // and then the end of the stream is no response at all.
+    empty_lines_before_status: "GET" b"\r\n\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" => Body(b"ok");
+    empty_lines_after_interim: "GET" b"HTTP/1.1 103 Early Hints\r\n\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" => Body(b"ok");
+    only_empty_lines: "GET" b"\r\n\r\n" => Error(RP);
 
     // --- No body whatever the headers say (§6.3 item 1) ---
     no_body_204: "GET" b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello" => Body(b"");

@@ -7,8 +7,9 @@
 //!   (`bare`: one `std::net::TcpStream` writing a fixed request and reading
 //!   by `Content-Length`, no HTTP client at all: the floor for `seq` and
 //!   `threads8`, the ceiling for `download` and `upload`.)
-//!   SCENARIO: seq | seq-file | threads8 | download | upload | https-new
-//!   (`seq-file` is `seq` under another name, for a URL of a static file.)
+//!   SCENARIO: seq | seq-file | seq-1cpu | threads8 | download | upload | https-new
+//!   (`seq-file` and `seq-1cpu` are `seq` under other names: `run.sh` uses
+//!   them for a static file's URL and for a run pinned to one CPU.)
 
 use std::io::Read;
 use std::time::Instant;
@@ -206,7 +207,7 @@ fn main() {
     c.get(url); // warm up: one connection, TLS config, ...
     let started = Instant::now();
     match scenario.as_str() {
-        "seq" | "seq-file" | "https-new" => {
+        "seq" | "seq-file" | "seq-1cpu" | "https-new" => {
             for _ in 0..n {
                 c.get(url);
             }

@@ -1,5 +1,7 @@
 //! Request-head encoding and response-head parsing (RFC 9112 §3, §4, §5).
 
+use std::mem::MaybeUninit;
+
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
@@ -223,6 +225,9 @@ pub struct HeadParser {
     max_head_size: usize,
     max_headers: usize,
     scanned: usize,
+    /// How many bytes of empty lines (CRLF or LF) precede the status line,
+    /// as far as seen: skipped, as httparse skips them.
+    leading: usize,
 }
 
 impl HeadParser {
@@ -232,6 +237,7 @@ impl HeadParser {
             max_head_size,
             max_headers,
             scanned: 0,
+            leading: 0,
         }
     }
 
@@ -243,6 +249,7 @@ impl HeadParser {
     /// Forgets the scan position, to parse a new head from a new buffer.
     pub fn reset(&mut self) {
         self.scanned = 0;
+        self.leading = 0;
     }
 
     /// Parses a head from the start of `buf`, which holds everything received
@@ -252,13 +259,62 @@ impl HeadParser {
     /// `RemoteProtocol` for a malformed head, too many headers, a head larger than
     /// the limit, or a header value that is not a valid field value.
     pub fn parse(&mut self, buf: &[u8]) -> Result<Option<ParsedHead>> {
+        // The usual limit fits on the stack, left uninitialised (httparse
+        // writes a slot before it hands it out): no allocation and no 4 KiB
+        // of zeroing per response.
+        let mut on_stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+        let mut on_heap = Vec::new();
+        let storage: &mut [MaybeUninit<httparse::Header<'_>>] = if self.max_headers <= STACK_HEADERS
+        {
+            &mut on_stack[..self.max_headers]
+        } else {
+            on_heap.resize_with(self.max_headers, MaybeUninit::uninit);
+            &mut on_heap
+        };
+        let mut config = httparse::ParserConfig::default();
+        // RFC 9112 §5.2: a user agent that receives obs-fold in a response
+        // MUST replace each obs-fold with SP before interpreting the value.
+        config.allow_obsolete_multiline_headers_in_responses(true);
+
+        // Usually the whole head arrives in the first read: parse it where
+        // it lies, without a separate scan for its end. Anything else (more
+        // to come, an error, too large) takes the path below, which decides
+        // every such case; this runs once per head, so trickled heads stay
+        // linear.
+        if self.scanned == 0 {
+            let mut resp = httparse::Response::new(&mut []);
+            if let Ok(httparse::Status::Complete(end)) =
+                config.parse_response_with_uninit_headers(&mut resp, buf, &mut *storage)
+            {
+                if end <= self.max_head_size {
+                    let head = Self::head_from(&resp, &buf[..end])?;
+                    return Ok(Some(ParsedHead {
+                        head,
+                        consumed: end,
+                    }));
+                }
+            }
+        }
+
+        // Empty lines before the status line are skipped (httparse does the
+        // same); they are not the end of the head. Counted as they arrive,
+        // so a server trickling empty lines costs linear time.
+        loop {
+            match buf.get(self.leading..) {
+                Some([b'\n', ..]) => self.leading += 1,
+                Some([b'\r', b'\n', ..]) => self.leading += 2,
+                _ => break,
+            }
+        }
         // RFC 9112 §2.2: a recipient MAY recognize a single LF as a line
         // terminator; the head ends at an empty line. Look for "\n\n" or
-        // "\n\r\n", resuming where the last call stopped.
-        let start = self.scanned.saturating_sub(2);
+        // "\n\r\n" after the status line began, resuming where the last
+        // call stopped.
+        let start = self.scanned.saturating_sub(2).max(self.leading);
         let end = find_head_end(buf, start);
         let Some(end) = end else {
-            self.scanned = buf.len();
+            // Never 0 again for this head: the attempt above runs once.
+            self.scanned = buf.len().max(1);
             if buf.len() > self.max_head_size {
                 return Err(remote(format!(
                     "response head is larger than the limit of {} bytes",
@@ -273,24 +329,11 @@ impl HeadParser {
                 self.max_head_size
             )));
         }
-        self.scanned = 0;
+        self.reset();
         let head_bytes = &buf[..end];
-        // The usual limit fits on the stack: no allocation per response.
-        let mut on_stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
-        let mut on_heap = Vec::new();
-        let storage: &mut [httparse::Header<'_>] = if self.max_headers <= STACK_HEADERS {
-            &mut on_stack[..self.max_headers]
-        } else {
-            on_heap.resize(self.max_headers, httparse::EMPTY_HEADER);
-            &mut on_heap
-        };
-        let mut resp = httparse::Response::new(storage);
-        let mut config = httparse::ParserConfig::default();
-        // RFC 9112 §5.2: a user agent that receives obs-fold in a response
-        // MUST replace each obs-fold with SP before interpreting the value.
-        config.allow_obsolete_multiline_headers_in_responses(true);
+        let mut resp = httparse::Response::new(&mut []);
         let status = config
-            .parse_response(&mut resp, head_bytes)
+            .parse_response_with_uninit_headers(&mut resp, head_bytes, storage)
             .map_err(|e| match e {
                 httparse::Error::TooManyHeaders => remote(format!(
                     "response head has more than the limit of {} headers",
@@ -305,6 +348,15 @@ impl HeadParser {
                 "malformed response head: incomplete status line".to_string(),
             ));
         }
+        let head = Self::head_from(&resp, head_bytes)?;
+        Ok(Some(ParsedHead {
+            head,
+            consumed: end,
+        }))
+    }
+
+    /// The head httparse parsed from `head_bytes` (exactly the head).
+    fn head_from(resp: &httparse::Response<'_, '_>, head_bytes: &[u8]) -> Result<ResponseHead> {
         let version = match resp.version {
             Some(0) => Version::HTTP_10,
             Some(1) => Version::HTTP_11,
@@ -322,7 +374,7 @@ impl HeadParser {
         for h in resp.headers.iter() {
             let name = HeaderName::from_bytes(h.name.as_bytes())
                 .map_err(|_| remote(format!("invalid header name {:?}", h.name)))?;
-            let value = if h.value.contains(&b'\n') || h.value.contains(&b'\r') {
+            let value = if memchr::memchr2(b'\n', b'\r', h.value).is_some() {
                 // obs-fold: replace CR/LF with SP (RFC 9112 §5.2).
                 let v: Vec<u8> = h
                     .value
@@ -344,26 +396,20 @@ impl HeadParser {
             .map_err(|_| remote(format!("invalid value for header {name}")))?;
             headers.append(name, value);
         }
-        Ok(Some(ParsedHead {
-            head: ResponseHead {
-                status,
-                version,
-                reason,
-                headers,
-            },
-            consumed: end,
-        }))
+        Ok(ResponseHead {
+            status,
+            version,
+            reason,
+            headers,
+        })
     }
 }
 
 /// Finds the end of a head (index just past the blank line) at or after `from`.
 fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(off) = buf
-        .get(i..)
-        .and_then(|s| s.iter().position(|&b| b == b'\n'))
-    {
-        let nl = i + off;
+    let rest = buf.get(from..)?;
+    for off in memchr::memchr_iter(b'\n', rest) {
+        let nl = from + off;
         match buf.get(nl + 1) {
             Some(b'\n') => return Some(nl + 2),
             Some(b'\r') => match buf.get(nl + 2) {
@@ -374,7 +420,6 @@ fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
             Some(_) => {}
             None => return None,
         }
-        i = nl + 1;
     }
     None
 }
@@ -616,7 +661,32 @@ mod tests {
         b"HTTP/1.1 200 OK\r\nContent-Length : 3\r\n\r\n",
         err
     );
-    res!(no_status_line, b"\r\n\r\n", err);
+    res!(no_status_line, b"\r\n\r\nX: 1\r\n\r\n", err);
+    res!(
+        status_line_after_empty_lines,
+        b"\r\n\n\r\nHTTP/1.1 204 OK\r\n\r\n",
+        |h| {
+            assert_eq!(h.status, 204);
+        }
+    );
+
+    #[test]
+    fn empty_lines_before_the_status_line_are_skipped() {
+        // Stray empty lines (e.g. after a previous response) are not a head;
+        // the parser waits for the status line, and counts them consumed.
+        let input = b"\r\n\n\r\nHTTP/1.1 200 OK\r\nA: 1\r\n\r\nBODY";
+        assert!(parse_all(b"\r\n\r\n").unwrap().is_none());
+        assert!(parse_all(b"\r\n\r").unwrap().is_none());
+        let p = parse_all(input).unwrap().unwrap();
+        assert_eq!(p.consumed, input.len() - 4);
+        assert_eq!(
+            parse_split(input).unwrap().unwrap().consumed,
+            input.len() - 4
+        );
+        // Endless empty lines still meet the head size limit.
+        let e = parse_all(&b"\r\n".repeat(DEFAULT)).unwrap_err();
+        assert!(e.to_string().contains("larger than the limit"), "{e}");
+    }
 
     #[test]
     fn consumed_stops_at_blank_line() {
