@@ -89,7 +89,8 @@ thread_local! {
 /// client's own work for a kept-alive request, and programs tend to call
 /// the same few URLs again and again. Parsing is a pure function of the
 /// text, so a copy of an earlier result for the same text is the same
-/// result; a clone is one allocation and a copy.
+/// result; a clone is one allocation and a copy. URLs with credentials
+/// (`user:password@`) are parsed every time and never kept.
 fn parse_remembered(text: &str) -> std::result::Result<Url, url::ParseError> {
     if text.len() > MAX_REMEMBERED_LEN {
         return Url::parse(text);
@@ -98,7 +99,10 @@ fn parse_remembered(text: &str) -> std::result::Result<Url, url::ParseError> {
         return Ok(url);
     }
     let url = Url::parse(text)?;
-    RECENT.with_borrow_mut(|recent| recent.remember(text, &url));
+    // Credentials in a URL are not kept beyond the request that uses them.
+    if url.username().is_empty() && url.password().is_none() {
+        RECENT.with_borrow_mut(|recent| recent.remember(text, &url));
+    }
     Ok(url)
 }
 
@@ -222,6 +226,13 @@ mod tests {
             .flatten()
             .all(|(k, _)| k.len() <= MAX_REMEMBERED_LEN)));
         assert!(parse_remembered("http://[::1").is_err());
+        let secret = "http://user:secret@example.com/";
+        assert_eq!(parse_remembered(secret).unwrap().password(), Some("secret"));
+        assert!(RECENT.with_borrow(|r| r
+            .slots
+            .iter()
+            .flatten()
+            .all(|(k, u)| !k.contains("secret") && u.password().is_none())));
     }
 
     #[test]
