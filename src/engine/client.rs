@@ -852,7 +852,10 @@ impl Client {
     async fn send_one(&self, request: Request) -> Result<Response> {
         // Our own transports hand the request back; a user's may not, and
         // like httpx the client records the request it sent in any case.
-        let sent = self.inner.custom_transport.then(|| request.clone_head());
+        let sent = self
+            .inner
+            .custom_transport
+            .then(|| Box::new(request.clone_head()));
         let started = Instant::now();
         let mut response = self.inner.transport.handle_request(request).await?;
         if response.elapsed().is_zero() {

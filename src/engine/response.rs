@@ -28,7 +28,9 @@ const COLLECT_CHUNK_SIZE: usize = 16 * 1024;
 pub struct Response {
     head: ResponseHead,
     /// The request as sent (its body dropped); `None` for a hand-made one.
-    pub(crate) request: Option<Request>,
+    /// Boxed: a `Response` is moved a few times per request, and the
+    /// request is most of its size.
+    pub(crate) request: Option<Box<Request>>,
     elapsed: Duration,
     pub(crate) body: Option<Box<ResponseBody>>,
     #[allow(dead_code, reason = "only the async shim keeps state here")]
@@ -152,7 +154,7 @@ impl Response {
     /// `response.request`. `None` for a response made by hand with
     /// `Response::from` and not yet sent through a client.
     pub fn request(&self) -> Option<&Request> {
-        self.request.as_ref()
+        self.request.as_deref()
     }
 
     /// The time from starting to send the request until the response head

@@ -370,7 +370,7 @@ impl Transport for HttpTransport {
         match self.send_request(&mut request).await {
             Ok(mut response) => {
                 // The body was sent (and dropped); the response keeps the rest.
-                response.request = Some(request);
+                response.request = Some(Box::new(request));
                 Ok(response)
             }
             Err(e) => Err(e.with_url(request.url())),
@@ -393,7 +393,7 @@ impl Transport for crate::MockTransport {
         let (head, body, decoded) = response.into_user_parts();
         let mut response = Response::from_user_parts(head, body, decoded);
         *request.body_mut() = crate::Body::empty();
-        response.request = Some(request);
+        response.request = Some(Box::new(request));
         Ok(response)
     }
 }
