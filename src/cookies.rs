@@ -145,6 +145,9 @@ impl CookieJar {
     /// request's own) replacing stored ones of the same name.
     pub(crate) fn header_for(&self, url: &Url, extra: &[(String, String)]) -> Option<HeaderValue> {
         let store = self.lock();
+        if extra.is_empty() && store.iter_any().next().is_none() {
+            return None; // an empty jar: nothing to match
+        }
         let mut pairs: Vec<(String, String)> = store
             .get_request_values(url)
             .filter(|(n, _)| !extra.iter().any(|(e, _)| e == n))

@@ -374,7 +374,7 @@ impl HeadParser {
         for h in resp.headers.iter() {
             let name = HeaderName::from_bytes(h.name.as_bytes())
                 .map_err(|_| remote(format!("invalid header name {:?}", h.name)))?;
-            let value = if memchr::memchr2(b'\n', b'\r', h.value).is_some() {
+            let value = if h.value.iter().any(|&b| b == b'\r' || b == b'\n') {
                 // obs-fold: replace CR/LF with SP (RFC 9112 §5.2).
                 let v: Vec<u8> = h
                     .value
