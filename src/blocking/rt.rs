@@ -3,12 +3,13 @@
 //! (`nonblocking/rt.rs`) has the same names as `async fn`s.
 
 use std::io::{self, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 use crate::body::{Body, Inner};
 use crate::happy::CONNECTION_ATTEMPT_DELAY;
@@ -48,6 +49,26 @@ fn timed_out(e: io::Error) -> io::Error {
 }
 
 impl Stream {
+    /// Whether the peer closed the connection or sent bytes nobody asked
+    /// for, seen without waiting: a peek with the socket briefly non-blocking
+    /// (three syscalls; only for a connection that sat idle a while).
+    pub(crate) fn peer_gone(&self) -> bool {
+        let sock = match &self.io {
+            Io::Tcp(s) => SockRef::from(s),
+            #[cfg(unix)]
+            Io::Unix(s) => SockRef::from(s),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => SockRef::from(&s.sock),
+        };
+        let mut byte = [MaybeUninit::uninit()];
+        let peeked = sock
+            .set_nonblocking(true)
+            .and_then(|()| sock.peek(&mut byte));
+        let restored = sock.set_nonblocking(false);
+        let quiet = matches!(&peeked, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        !quiet || restored.is_err()
+    }
+
     fn new(io: Io) -> Stream {
         Stream {
             io,

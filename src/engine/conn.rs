@@ -527,6 +527,12 @@ impl Conn {
         debug_assert!(n <= self.end - self.start);
         self.start += n;
     }
+
+    /// Whether the server closed this idle connection or sent something
+    /// nobody asked for (a `408` before closing): a non-blocking peek.
+    pub(crate) fn peer_gone(&self) -> bool {
+        self.start < self.end || self.stream.peer_gone()
+    }
 }
 
 /// The wait before connect retry number `attempt` (0-based): httpcore's

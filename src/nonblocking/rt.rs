@@ -3,10 +3,12 @@
 
 use std::future::Future;
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
 
+use socket2::SockRef;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -45,6 +47,20 @@ async fn with_timeout<T>(
 }
 
 impl Stream {
+    /// Whether the peer closed the connection or sent bytes nobody asked
+    /// for, seen without waiting: a peek at the (non-blocking) socket.
+    pub(crate) fn peer_gone(&self) -> bool {
+        let sock = match &self.io {
+            Io::Tcp(s) => SockRef::from(s),
+            #[cfg(unix)]
+            Io::Unix(s) => SockRef::from(s),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => SockRef::from(s.get_ref().0),
+        };
+        let mut byte = [MaybeUninit::uninit()];
+        !matches!(sock.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
     /// Reads into `buf`, waiting at most `timeout` for the first byte.
     pub(crate) async fn read(
         &mut self,

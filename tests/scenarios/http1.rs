@@ -307,6 +307,72 @@ scenario! {
 }
 
 scenario! {
+    async fn idle_connection_the_server_closed_is_not_used() {
+        // As above, but the connection sits idle long enough to be looked
+        // at when it is checked out: the POST goes out on a new connection
+        // instead of failing.
+        let server = Server::http(|_| Reply::close("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        let client = Client::new();
+        client.get(server.url("/")).send().await.unwrap().bytes().await.unwrap();
+        pause(Duration::from_millis(1200)).await;
+        let r = client.post(server.url("/")).body(stream_body(vec![7u8; 10])).send().await;
+        let text = r.unwrap().text().await.unwrap();
+        assert_eq!(text, "ok");
+        assert_eq!(server.requests().len(), 2);
+        assert_eq!(server.connections(), 2);
+    }
+}
+
+scenario! {
+    async fn idle_connection_still_open_is_reused() {
+        let server = Server::http(|_| Reply::ok("ok"));
+        let client = Client::new();
+        client.get(server.url("/")).send().await.unwrap().bytes().await.unwrap();
+        pause(Duration::from_millis(1200)).await;
+        client.get(server.url("/")).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(server.connections(), 1);
+    }
+}
+
+scenario! {
+    async fn stale_408_on_an_idle_connection_is_not_read_as_the_answer() {
+        // Some servers send `408 Request Timeout` on an idle keep-alive
+        // connection before closing it. The next request must not take that
+        // for its answer.
+        let server = Server::raw(|stream, index| {
+            let mut s = stream;
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match std::io::Read::read(&mut s, &mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = if index == 0 { "first" } else { "fresh" };
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+            let _ = std::io::Write::write_all(&mut s, reply.as_bytes());
+            if index == 0 {
+                std::thread::sleep(Duration::from_millis(200));
+                let _ = std::io::Write::write_all(
+                    &mut s,
+                    b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        let client = Client::new();
+        let first = client.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(first, "first");
+        pause(Duration::from_millis(1200)).await;
+        let r = client.get(server.url("/")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let text = r.text().await.unwrap();
+        assert_eq!(text, "fresh");
+        assert_eq!(server.connections(), 2);
+    }
+}
+
+scenario! {
     async fn read_timeout_when_server_never_answers() {
         let server = Server::http(|_| Reply::Stall(Duration::from_secs(3)));
         let client = Client::builder().timeout(Timeout::from_secs(5).read(Duration::from_millis(200))).build().unwrap();

@@ -253,6 +253,11 @@ scenario! {
         let client = Client::builder().transport(Transport::new().uds(&path)).build().unwrap();
         let text = get_text(client.clone(), "http://localhost/over/uds?x=1".to_string()).await.unwrap();
         assert_eq!(text, "uds /over/uds?x=1");
+        // After sitting idle the connection is looked at, and still reused
+        // (the server accepts only one).
+        pause(Duration::from_millis(1200)).await;
+        let text = get_text(client.clone(), "http://localhost/again".to_string()).await.unwrap();
+        assert_eq!(text, "uds /again");
         client.close();
         drop(client);
         server.join().unwrap();

@@ -6,6 +6,7 @@ use crate::support::tls::{
 };
 use crate::support::Reply;
 use ferrohttp::{Certificate, ErrorKind, Identity};
+use std::time::Duration;
 
 fn loopback() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -39,6 +40,37 @@ scenario! {
         // Keep-alive over TLS: a second request on the same connection.
         get_text(&client, &server.url("secure.test", "/y")).await.unwrap();
         assert_eq!(server.server.connections(), 1);
+    }
+}
+
+scenario! {
+    async fn idle_tls_connections_are_looked_at_before_reuse() {
+        let pki = Pki::new();
+        let leaf = pki.leaf(&["secure.test"]);
+        // Still open after sitting idle: reused (session tickets or other
+        // records the server sent must not read as a closed connection).
+        let open = TlsServer::start(server_config(&leaf, None), |_| Reply::ok("open"));
+        let client = trusting(&pki).build().unwrap();
+        let url = open.url("secure.test", "/");
+        let first = get_text(&client, &url).await.unwrap();
+        assert_eq!(first, "open");
+        pause(Duration::from_millis(1200)).await;
+        let second = get_text(&client, &url).await.unwrap();
+        assert_eq!(second, "open");
+        assert_eq!(open.server.connections(), 1);
+        // Closed by the server meanwhile: a streaming POST, which could not
+        // be retried, goes out on a new connection.
+        let closing = TlsServer::start(server_config(&leaf, None), |_| {
+            Reply::close("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nclosed")
+        });
+        let url = closing.url("secure.test", "/");
+        let first = get_text(&client, &url).await.unwrap();
+        assert_eq!(first, "closed");
+        pause(Duration::from_millis(1200)).await;
+        let r = client.post(&url).body(stream_body(vec![1u8; 10])).send().await.unwrap();
+        let text = r.text().await.unwrap();
+        assert_eq!(text, "closed");
+        assert_eq!(closing.server.connections(), 2);
     }
 }
 
