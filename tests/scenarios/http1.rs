@@ -3,7 +3,7 @@
 // and `scenario!` are bound for one client type).
 
 #[allow(unused_imports, reason = "not every scenario uses every name")]
-use crate::support::{gzip, response_with, zlib, Blackhole, Reply, Server};
+use crate::support::{gzip, read_request_head, response_with, zlib, Blackhole, Reply, Server};
 #[allow(unused_imports, reason = "not every scenario uses every name")]
 use ferrohttp::{ErrorKind, Limits, MockTransport, StatusCode, Timeout, Version};
 #[allow(unused_imports, reason = "not every scenario uses every name")]
@@ -341,13 +341,8 @@ scenario! {
         // for its answer.
         let server = Server::raw(|stream, index| {
             let mut s = stream;
-            let mut head = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match std::io::Read::read(&mut s, &mut buf) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
+            if !read_request_head(&mut s) {
+                return;
             }
             let body = if index == 0 { "first" } else { "fresh" };
             let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
@@ -685,13 +680,8 @@ scenario! {
         // the body: the client's write fails, but the answer is there to read.
         let server = Server::raw(|stream, _| {
             let mut s = stream;
-            let mut head = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match std::io::Read::read(&mut s, &mut buf) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
+            if !read_request_head(&mut s) {
+                return;
             }
             let _ = std::io::Write::write_all(
                 &mut s,

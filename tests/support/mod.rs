@@ -314,6 +314,21 @@ pub fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Recorded>> {
     Ok(Some(req))
 }
 
+/// Reads from `s` up to the end of a request head (its blank line), for
+/// raw servers that answer without looking at the request; `false` if the
+/// peer closed or failed first.
+pub fn read_request_head(s: &mut impl Read) -> bool {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    true
+}
+
 /// gzip-compresses `data`.
 pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
