@@ -194,6 +194,70 @@ fn output_to_file() {
     std::fs::remove_file(&path).ok();
 }
 
+/// `fetch args` with a pseudo-terminal as its stdin, stdout and stderr
+/// (Python's `pty.spawn`, which copies the terminal's output to ours): what
+/// it draws when a person is watching. Output is the terminal's, stdout and
+/// stderr together.
+fn fetch_on_a_terminal(args: &[&str]) -> Output {
+    Command::new("python3")
+        .args([
+            "-c",
+            "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
+        ])
+        .arg(fetch_bin())
+        .args(args)
+        .output()
+        .expect("python3 runs (the terminal tests need it)")
+}
+
+#[test]
+fn progress_bar_on_a_terminal_when_saving_to_a_file() {
+    let server = Server::http(|_| Reply::ok(vec![b'p'; 3_000_000]));
+    let path = std::env::temp_dir().join(format!("fetch-progress-{}", std::process::id()));
+    let out = fetch_on_a_terminal(&["-o", path.to_str().unwrap(), &server.url("/")]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    // The finished bar: all of the bytes, of the total the server announced.
+    assert!(shown.contains("2.86 MiB/2.86 MiB"), "{shown:?}");
+    assert_eq!(std::fs::read(&path).unwrap().len(), 3_000_000);
+    // No bar with -s, nor when stderr is not a terminal.
+    let quiet = fetch_on_a_terminal(&["-s", "-o", path.to_str().unwrap(), &server.url("/")]);
+    assert!(quiet.status.success());
+    assert!(
+        !String::from_utf8_lossy(&quiet.stdout).contains("MiB"),
+        "{quiet:?}"
+    );
+    let piped = fetch(&["-o", path.to_str().unwrap(), &server.url("/")]);
+    assert!(piped.status.success());
+    assert!(
+        piped.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn binary_output_to_a_terminal_is_refused_like_curl() {
+    let server = Server::http(|_| Reply::ok(b"\x00\x01binary".to_vec()));
+    let out = fetch_on_a_terminal(&[&server.url("/")]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(23), "{shown}");
+    assert!(
+        shown.contains("binary output can mess up your terminal"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("\u{1}binary"),
+        "the body must not reach the terminal: {shown:?}"
+    );
+    // To a pipe, or with --output -, the bytes are written as they are.
+    let piped = fetch(&[&server.url("/")]);
+    assert_eq!(piped.stdout, b"\x00\x01binary");
+    let forced = fetch_on_a_terminal(&["--output", "-", &server.url("/")]);
+    assert_eq!(forced.status.code(), Some(0), "{forced:?}");
+}
+
 #[test]
 fn verbose_prints_both_heads_to_stderr() {
     let server = Server::http(|_| Reply::ok("v"));
