@@ -239,7 +239,7 @@ fn progress_bar_on_a_terminal_when_saving_to_a_file() {
 
 #[test]
 fn binary_output_to_a_terminal_is_refused_like_curl() {
-    let server = Server::http(|_| Reply::ok(b"\x00\x01binary".to_vec()));
+    let server = Server::http(|_| Reply::ok(b"\x00\x01binary"));
     let out = fetch_on_a_terminal(&[&server.url("/")]);
     let shown = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(23), "{shown}");
@@ -384,6 +384,52 @@ mod tls {
         let p = dir.join(name);
         std::fs::write(&p, content).unwrap();
         p
+    }
+
+    /// curl's `--unix-socket` with an https:// URL: TLS over the socket.
+    #[cfg(unix)]
+    #[test]
+    fn https_over_a_unix_socket() {
+        let pki = Pki::new();
+        let config = std::sync::Arc::new(server_config(&pki.leaf(&["localhost"]), None));
+        let dir = std::env::temp_dir().join(format!("fetch-tls-uds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<crate::support::Recorded>>> =
+            Default::default();
+        let seen2 = seen.clone();
+        let t = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut conn = rustls::ServerConnection::new(config).unwrap();
+            while conn.is_handshaking() {
+                conn.complete_io(&mut sock).unwrap();
+            }
+            let stream = rustls::StreamOwned::new(conn, sock);
+            crate::support::serve_connection(
+                stream,
+                0,
+                &|req| Reply::ok(format!("tls via uds {}", req.target)),
+                &seen2,
+            );
+        });
+        let ca = write_temp("uds-ca.pem", &pki.ca_pem);
+        let out = fetch(&[
+            "--cacert",
+            ca.to_str().unwrap(),
+            "--unix-socket",
+            path.to_str().unwrap(),
+            "https://localhost/x",
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "tls via uds /x",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t.join().unwrap();
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

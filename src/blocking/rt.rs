@@ -14,16 +14,75 @@ use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 use crate::body::{Body, Inner};
 use crate::happy::CONNECTION_ATTEMPT_DELAY;
 
+/// A connected socket: TCP, or a Unix domain socket. TLS runs over either.
 #[derive(Debug)]
-enum Io {
+enum Plain {
     Tcp(TcpStream),
     #[cfg(unix)]
     Unix(std::os::unix::net::UnixStream),
-    #[cfg(feature = "rustls")]
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
 }
 
-/// A connected byte stream: TCP, or a Unix domain socket.
+impl Plain {
+    fn sock(&self) -> SockRef<'_> {
+        match self {
+            Plain::Tcp(s) => SockRef::from(s),
+            #[cfg(unix)]
+            Plain::Unix(s) => SockRef::from(s),
+        }
+    }
+}
+
+impl Read for Plain {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Plain::Tcp(s) => s.read(buf),
+            #[cfg(unix)]
+            Plain::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Plain {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Plain::Tcp(s) => s.write(buf),
+            #[cfg(unix)]
+            Plain::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Plain::Tcp(s) => s.write_vectored(bufs),
+            #[cfg(unix)]
+            Plain::Unix(s) => s.write_vectored(bufs),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(()) // sockets have no user-space buffer
+    }
+}
+
+#[derive(Debug)]
+enum Io {
+    Plain(Plain),
+    #[cfg(feature = "rustls")]
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, Plain>>),
+}
+
+impl Io {
+    /// The socket under any TLS.
+    fn plain(&self) -> &Plain {
+        match self {
+            Io::Plain(p) => p,
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => &s.sock,
+        }
+    }
+}
+
+/// A connected byte stream: TCP or a Unix domain socket, either with TLS.
 #[derive(Debug)]
 pub(crate) struct Stream {
     io: Io,
@@ -53,13 +112,7 @@ impl Stream {
     /// for, seen without waiting: a peek with the socket briefly non-blocking
     /// (three syscalls; only for a connection that sat idle a while).
     pub(crate) fn peer_gone(&self) -> bool {
-        let sock = match &self.io {
-            Io::Tcp(s) => SockRef::from(s),
-            #[cfg(unix)]
-            Io::Unix(s) => SockRef::from(s),
-            #[cfg(feature = "rustls")]
-            Io::Tls(s) => SockRef::from(&s.sock),
-        };
+        let sock = self.io.plain().sock();
         let mut byte = [MaybeUninit::uninit()];
         let peeked = sock
             .set_nonblocking(true)
@@ -79,13 +132,7 @@ impl Stream {
 
     fn set_read_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {
         if self.read_timeout != Some(t) {
-            match &self.io {
-                Io::Tcp(s) => s.set_read_timeout(socket_timeout(t))?,
-                #[cfg(unix)]
-                Io::Unix(s) => s.set_read_timeout(socket_timeout(t))?,
-                #[cfg(feature = "rustls")]
-                Io::Tls(s) => s.sock.set_read_timeout(socket_timeout(t))?,
-            }
+            self.io.plain().sock().set_read_timeout(socket_timeout(t))?;
             self.read_timeout = Some(t);
         }
         Ok(())
@@ -93,13 +140,10 @@ impl Stream {
 
     fn set_write_timeout(&mut self, t: Option<Duration>) -> io::Result<()> {
         if self.write_timeout != Some(t) {
-            match &self.io {
-                Io::Tcp(s) => s.set_write_timeout(socket_timeout(t))?,
-                #[cfg(unix)]
-                Io::Unix(s) => s.set_write_timeout(socket_timeout(t))?,
-                #[cfg(feature = "rustls")]
-                Io::Tls(s) => s.sock.set_write_timeout(socket_timeout(t))?,
-            }
+            self.io
+                .plain()
+                .sock()
+                .set_write_timeout(socket_timeout(t))?;
             self.write_timeout = Some(t);
         }
         Ok(())
@@ -110,9 +154,7 @@ impl Stream {
         self.set_read_timeout(timeout)?;
         loop {
             let r = match &mut self.io {
-                Io::Tcp(s) => s.read(buf),
-                #[cfg(unix)]
-                Io::Unix(s) => s.read(buf),
+                Io::Plain(p) => p.read(buf),
                 #[cfg(feature = "rustls")]
                 Io::Tls(s) => s.read(buf),
             };
@@ -136,9 +178,7 @@ impl Stream {
         IoSlice::advance_slices(&mut bufs, 0);
         while !bufs.is_empty() {
             let r = match &mut self.io {
-                Io::Tcp(s) => s.write_vectored(bufs),
-                #[cfg(unix)]
-                Io::Unix(s) => s.write_vectored(bufs),
+                Io::Plain(p) => p.write_vectored(bufs),
                 #[cfg(feature = "rustls")]
                 Io::Tls(s) => s.write_vectored(bufs),
             };
@@ -161,7 +201,8 @@ impl Stream {
     }
 }
 
-/// Runs a TLS handshake over a connected TCP stream within `timeout`.
+/// Runs a TLS handshake over a connected stream (TCP or a Unix socket)
+/// within `timeout`.
 #[cfg(feature = "rustls")]
 pub(crate) fn tls_connect(
     stream: Stream,
@@ -169,20 +210,17 @@ pub(crate) fn tls_connect(
     name: rustls::pki_types::ServerName<'static>,
     timeout: Option<Duration>,
 ) -> io::Result<Stream> {
-    let Io::Tcp(mut tcp) = stream.io else {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "TLS over a Unix domain socket is not supported",
-        ));
+    let Io::Plain(mut plain) = stream.io else {
+        return Err(io::Error::other("the connection already runs TLS"));
     };
-    tcp.set_read_timeout(socket_timeout(timeout))?;
-    tcp.set_write_timeout(socket_timeout(timeout))?;
+    plain.sock().set_read_timeout(socket_timeout(timeout))?;
+    plain.sock().set_write_timeout(socket_timeout(timeout))?;
     let mut conn = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
     while conn.is_handshaking() {
-        conn.complete_io(&mut tcp).map_err(timed_out)?;
+        conn.complete_io(&mut plain).map_err(timed_out)?;
     }
     Ok(Stream {
-        io: Io::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))),
+        io: Io::Tls(Box::new(rustls::StreamOwned::new(conn, plain))),
         read_timeout: Some(timeout),
         write_timeout: Some(timeout),
     })
@@ -211,7 +249,7 @@ fn connect_one(
         None => socket.connect(&sa)?,
     }
     socket.set_tcp_nodelay(true)?;
-    Ok(Stream::new(Io::Tcp(socket.into())))
+    Ok(Stream::new(Io::Plain(Plain::Tcp(socket.into()))))
 }
 
 /// Connects to the first of `addrs` that answers, racing them as RFC 8305
@@ -280,7 +318,7 @@ pub(crate) fn connect_unix(
 ) -> io::Result<Stream> {
     // A Unix socket connect does not wait on a network: it succeeds or fails at once.
     let s = std::os::unix::net::UnixStream::connect(path)?;
-    Ok(Stream::new(Io::Unix(s)))
+    Ok(Stream::new(Io::Plain(Plain::Unix(s))))
 }
 
 /// Waits for `d`.

@@ -211,31 +211,44 @@ impl Conn {
             )
         };
         #[cfg(unix)]
-        if let Some(path) = &options.uds {
-            return rt::connect_unix(path, limit)
-                .await
-                .map_err(|e| connect_error(e, &format!("unix socket {}", path.display())));
-        }
-        let addrs = match options.resolve.get(host) {
-            Some(addrs) => addrs
-                .iter()
-                .map(|a| SocketAddr::new(a.ip(), if a.port() == 0 { port } else { a.port() }))
-                .collect(),
-            None => rt::resolve(host, port).await.map_err(|e| {
-                Error::new(ErrorKind::Connect, format!("failed to resolve host {host}"))
-                    .with_source(e)
-            })?,
+        let unix = match &options.uds {
+            Some(path) => Some(
+                rt::connect_unix(path, limit)
+                    .await
+                    .map_err(|e| connect_error(e, &format!("unix socket {}", path.display())))?,
+            ),
+            None => None,
         };
-        if addrs.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Connect,
-                format!("host {host} resolved to no addresses"),
-            ));
-        }
-        let addrs = crate::happy::interleave(addrs);
-        let stream = rt::connect_tcp(&addrs, limit, options.local_address)
-            .await
-            .map_err(|e| connect_error(e, target))?;
+        #[cfg(not(unix))]
+        let unix = None;
+        // TLS, when asked for, runs over either kind of socket.
+        let stream = match unix {
+            Some(stream) => stream,
+            None => {
+                let addrs = match options.resolve.get(host) {
+                    Some(addrs) => addrs
+                        .iter()
+                        .map(|a| {
+                            SocketAddr::new(a.ip(), if a.port() == 0 { port } else { a.port() })
+                        })
+                        .collect(),
+                    None => rt::resolve(host, port).await.map_err(|e| {
+                        Error::new(ErrorKind::Connect, format!("failed to resolve host {host}"))
+                            .with_source(e)
+                    })?,
+                };
+                if addrs.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::Connect,
+                        format!("host {host} resolved to no addresses"),
+                    ));
+                }
+                let addrs = crate::happy::interleave(addrs);
+                rt::connect_tcp(&addrs, limit, options.local_address)
+                    .await
+                    .map_err(|e| connect_error(e, target))?
+            }
+        };
         if !https {
             return Ok(stream);
         }

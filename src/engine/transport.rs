@@ -115,7 +115,9 @@ impl HttpTransport {
 
     /// Connects to the Unix domain socket at `path` instead of the URL's host
     /// (httpx's `uds`, curl's `--unix-socket`); the URL still gives `Host` and
-    /// the path. Unix only: elsewhere requests fail with `UnsupportedProtocol`.
+    /// the path. An `https://` URL runs TLS over the socket, checking the
+    /// certificate against the URL's host, as curl does. Unix only: elsewhere
+    /// requests fail with `UnsupportedProtocol`.
     #[must_use]
     pub fn uds(mut self, path: impl Into<PathBuf>) -> HttpTransport {
         self.options().uds = Some(path.into());

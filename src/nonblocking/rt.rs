@@ -6,25 +6,106 @@ use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use socket2::SockRef;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::body::{Body, Inner};
 use crate::happy::CONNECTION_ATTEMPT_DELAY;
 
+/// A connected socket: TCP, or a Unix domain socket. TLS runs over either.
 #[derive(Debug)]
-enum Io {
+enum Plain {
     Tcp(TcpStream),
     #[cfg(unix)]
     Unix(tokio::net::UnixStream),
-    #[cfg(feature = "rustls")]
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
-/// A connected byte stream: TCP, or a Unix domain socket.
+impl Plain {
+    fn sock(&self) -> SockRef<'_> {
+        match self {
+            Plain::Tcp(s) => SockRef::from(s),
+            #[cfg(unix)]
+            Plain::Unix(s) => SockRef::from(s),
+        }
+    }
+}
+
+impl AsyncRead for Plain {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Plain::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(unix)]
+            Plain::Unix(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Plain {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Plain::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(unix)]
+            Plain::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Plain::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(unix)]
+            Plain::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Plain::Tcp(s) => s.is_write_vectored(),
+            #[cfg(unix)]
+            Plain::Unix(s) => s.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Plain::Tcp(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(unix)]
+            Plain::Unix(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Plain::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(unix)]
+            Plain::Unix(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Io {
+    Plain(Plain),
+    #[cfg(feature = "rustls")]
+    Tls(Box<tokio_rustls::client::TlsStream<Plain>>),
+}
+
+/// A connected byte stream: TCP or a Unix domain socket, either with TLS.
 #[derive(Debug)]
 pub(crate) struct Stream {
     io: Io,
@@ -51,11 +132,9 @@ impl Stream {
     /// for, seen without waiting: a peek at the (non-blocking) socket.
     pub(crate) fn peer_gone(&self) -> bool {
         let sock = match &self.io {
-            Io::Tcp(s) => SockRef::from(s),
-            #[cfg(unix)]
-            Io::Unix(s) => SockRef::from(s),
+            Io::Plain(p) => p.sock(),
             #[cfg(feature = "rustls")]
-            Io::Tls(s) => SockRef::from(s.get_ref().0),
+            Io::Tls(s) => s.get_ref().0.sock(),
         };
         let mut byte = [MaybeUninit::uninit()];
         !matches!(sock.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
@@ -68,9 +147,7 @@ impl Stream {
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
         match &mut self.io {
-            Io::Tcp(s) => with_timeout(timeout, s.read(buf)).await,
-            #[cfg(unix)]
-            Io::Unix(s) => with_timeout(timeout, s.read(buf)).await,
+            Io::Plain(p) => with_timeout(timeout, p.read(buf)).await,
             #[cfg(feature = "rustls")]
             Io::Tls(s) => with_timeout(timeout, s.read(buf)).await,
         }
@@ -87,9 +164,7 @@ impl Stream {
         IoSlice::advance_slices(&mut bufs, 0);
         while !bufs.is_empty() {
             let n = match &mut self.io {
-                Io::Tcp(s) => with_timeout(timeout, s.write_vectored(bufs)).await?,
-                #[cfg(unix)]
-                Io::Unix(s) => with_timeout(timeout, s.write_vectored(bufs)).await?,
+                Io::Plain(p) => with_timeout(timeout, p.write_vectored(bufs)).await?,
                 #[cfg(feature = "rustls")]
                 Io::Tls(s) => with_timeout(timeout, s.write_vectored(bufs)).await?,
             };
@@ -108,7 +183,8 @@ impl Stream {
     }
 }
 
-/// Runs a TLS handshake over a connected TCP stream within `timeout`.
+/// Runs a TLS handshake over a connected stream (TCP or a Unix socket)
+/// within `timeout`.
 #[cfg(feature = "rustls")]
 pub(crate) async fn tls_connect(
     stream: Stream,
@@ -116,14 +192,11 @@ pub(crate) async fn tls_connect(
     name: rustls::pki_types::ServerName<'static>,
     timeout: Option<Duration>,
 ) -> io::Result<Stream> {
-    let Io::Tcp(tcp) = stream.io else {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "TLS over a Unix domain socket is not supported",
-        ));
+    let Io::Plain(plain) = stream.io else {
+        return Err(io::Error::other("the connection already runs TLS"));
     };
     let connector = tokio_rustls::TlsConnector::from(config);
-    let tls = with_timeout(timeout, connector.connect(name, tcp)).await?;
+    let tls = with_timeout(timeout, connector.connect(name, plain)).await?;
     Ok(Stream {
         io: Io::Tls(Box::new(tls)),
     })
@@ -146,7 +219,9 @@ async fn connect_one(addr: SocketAddr, local: Option<IpAddr>) -> io::Result<Stre
     }
     socket.set_nodelay(true)?;
     let tcp = socket.connect(addr).await?;
-    Ok(Stream { io: Io::Tcp(tcp) })
+    Ok(Stream {
+        io: Io::Plain(Plain::Tcp(tcp)),
+    })
 }
 
 /// Connects to the first of `addrs` that answers, racing them as RFC 8305
@@ -195,7 +270,9 @@ pub(crate) async fn connect_unix(
     timeout: Option<Duration>,
 ) -> io::Result<Stream> {
     let s = with_timeout(timeout, tokio::net::UnixStream::connect(path)).await?;
-    Ok(Stream { io: Io::Unix(s) })
+    Ok(Stream {
+        io: Io::Plain(Plain::Unix(s)),
+    })
 }
 
 /// A one-shot wake-up for a task waiting on the pool: `notify` from any

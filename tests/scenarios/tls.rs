@@ -74,6 +74,68 @@ scenario! {
     }
 }
 
+#[cfg(unix)]
+scenario! {
+    async fn https_over_a_unix_socket() {
+        // curl's `--unix-socket` with an https:// URL: TLS runs over the
+        // socket, with the URL's host as the name checked and sent (SNI).
+        let pki = Pki::new();
+        let config = std::sync::Arc::new(server_config(&pki.leaf(&["secure.test"]), None));
+        // One directory per client kind: both run this at once.
+        let dir = std::env::temp_dir().join(format!(
+            "ferrohttp-tls-uds-{}-{}",
+            std::process::id(),
+            module_path!().replace("::", "-")
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<crate::support::Recorded>>> = Default::default();
+        let (seen2, config2) = (seen.clone(), config.clone());
+        let server = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut conn = rustls::ServerConnection::new(config2).unwrap();
+            while conn.is_handshaking() {
+                conn.complete_io(&mut sock).unwrap();
+            }
+            let sni = conn.server_name().map(str::to_string);
+            let stream = rustls::StreamOwned::new(conn, sock);
+            crate::support::serve_connection(stream, 0, &|req| Reply::ok(format!("tls over uds {}", req.target)), &seen2);
+            sni
+        });
+        let client = trusting(&pki).unix_socket(&path).build().unwrap();
+        let text = get_text(&client, "https://secure.test/x").await.unwrap();
+        assert_eq!(text, "tls over uds /x");
+        // Kept alive like any other connection.
+        let text = get_text(&client, "https://secure.test/y").await.unwrap();
+        assert_eq!(text, "tls over uds /y");
+        client.close();
+        drop(client);
+        assert_eq!(server.join().unwrap().as_deref(), Some("secure.test"));
+        assert_eq!(seen.lock().unwrap().len(), 2);
+        // The name is still checked: a certificate for another name fails.
+        let listener = std::os::unix::net::UnixListener::bind(dir.join("t.sock")).unwrap();
+        let wrong = std::sync::Arc::new(server_config(&pki.leaf(&["other.test"]), None));
+        let server = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut conn = rustls::ServerConnection::new(wrong).unwrap();
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut sock).is_err() {
+                    let _ = conn.write_tls(&mut sock);
+                    return;
+                }
+            }
+        });
+        let client = trusting(&pki).unix_socket(dir.join("t.sock")).build().unwrap();
+        let e = get_text(&client, "https://secure.test/").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Tls, "{e:?}");
+        assert!(e.to_string().contains("other.test"), "{e}");
+        server.join().unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
 scenario! {
     async fn ca_file_and_ip_address_certificates() {
         let pki = Pki::new();
