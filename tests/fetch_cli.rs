@@ -391,29 +391,16 @@ mod tls {
     #[test]
     fn https_over_a_unix_socket() {
         let pki = Pki::new();
-        let config = std::sync::Arc::new(server_config(&pki.leaf(&["localhost"]), None));
         let dir = std::env::temp_dir().join(format!("fetch-tls-uds-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("s.sock");
         let _ = std::fs::remove_file(&path);
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        let seen: std::sync::Arc<std::sync::Mutex<Vec<crate::support::Recorded>>> =
-            Default::default();
-        let seen2 = seen.clone();
-        let t = std::thread::spawn(move || {
-            let (mut sock, _) = listener.accept().unwrap();
-            let mut conn = rustls::ServerConnection::new(config).unwrap();
-            while conn.is_handshaking() {
-                conn.complete_io(&mut sock).unwrap();
-            }
-            let stream = rustls::StreamOwned::new(conn, sock);
-            crate::support::serve_connection(
-                stream,
-                0,
-                &|req| Reply::ok(format!("tls via uds {}", req.target)),
-                &seen2,
-            );
-        });
+        let (t, _) = crate::support::tls::serve_unix_once(
+            listener,
+            server_config(&pki.leaf(&["localhost"]), None),
+            |req| Reply::ok(format!("tls via uds {}", req.target)),
+        );
         let ca = write_temp("uds-ca.pem", &pki.ca_pem);
         let out = fetch(&[
             "--cacert",
@@ -428,7 +415,7 @@ mod tls {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        t.join().unwrap();
+        assert_eq!(t.join().unwrap().as_deref(), Some("localhost"));
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -1,5 +1,7 @@
 // HTTPS scenarios shared by both clients (included by tests/tls.rs).
 
+#[cfg(unix)]
+use crate::support::tls::serve_unix_once;
 use crate::support::tls::{
     server_config, server_config_versions, Pki, TlsServer, CLIENT_KEY, CLIENT_KEY_ENCRYPTED,
     CLIENT_KEY_PASSWORD, CLIENT_KEY_SEC1, CLIENT_RSA_PKCS1,
@@ -80,7 +82,6 @@ scenario! {
         // curl's `--unix-socket` with an https:// URL: TLS runs over the
         // socket, with the URL's host as the name checked and sent (SNI).
         let pki = Pki::new();
-        let config = std::sync::Arc::new(server_config(&pki.leaf(&["secure.test"]), None));
         // One directory per client kind: both run this at once.
         let dir = std::env::temp_dir().join(format!(
             "ferrohttp-tls-uds-{}-{}",
@@ -91,18 +92,8 @@ scenario! {
         let path = dir.join("s.sock");
         let _ = std::fs::remove_file(&path);
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        let seen: std::sync::Arc<std::sync::Mutex<Vec<crate::support::Recorded>>> = Default::default();
-        let (seen2, config2) = (seen.clone(), config.clone());
-        let server = std::thread::spawn(move || {
-            let (mut sock, _) = listener.accept().unwrap();
-            let mut conn = rustls::ServerConnection::new(config2).unwrap();
-            while conn.is_handshaking() {
-                conn.complete_io(&mut sock).unwrap();
-            }
-            let sni = conn.server_name().map(str::to_string);
-            let stream = rustls::StreamOwned::new(conn, sock);
-            crate::support::serve_connection(stream, 0, &|req| Reply::ok(format!("tls over uds {}", req.target)), &seen2);
-            sni
+        let (server, seen) = serve_unix_once(listener, server_config(&pki.leaf(&["secure.test"]), None), |req| {
+            Reply::ok(format!("tls over uds {}", req.target))
         });
         let client = trusting(&pki).unix_socket(&path).build().unwrap();
         let text = get_text(&client, "https://secure.test/x").await.unwrap();
@@ -115,23 +106,15 @@ scenario! {
         assert_eq!(server.join().unwrap().as_deref(), Some("secure.test"));
         assert_eq!(seen.lock().unwrap().len(), 2);
         // The name is still checked: a certificate for another name fails.
-        let listener = std::os::unix::net::UnixListener::bind(dir.join("t.sock")).unwrap();
-        let wrong = std::sync::Arc::new(server_config(&pki.leaf(&["other.test"]), None));
-        let server = std::thread::spawn(move || {
-            let (mut sock, _) = listener.accept().unwrap();
-            let mut conn = rustls::ServerConnection::new(wrong).unwrap();
-            while conn.is_handshaking() {
-                if conn.complete_io(&mut sock).is_err() {
-                    let _ = conn.write_tls(&mut sock);
-                    return;
-                }
-            }
-        });
-        let client = trusting(&pki).unix_socket(dir.join("t.sock")).build().unwrap();
+        let path = dir.join("t.sock");
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let (server, _) = serve_unix_once(listener, server_config(&pki.leaf(&["other.test"]), None), |_| Reply::ok("no"));
+        let client = trusting(&pki).unix_socket(&path).build().unwrap();
         let e = get_text(&client, "https://secure.test/").await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Tls, "{e:?}");
         assert!(e.to_string().contains("other.test"), "{e}");
-        server.join().unwrap();
+        assert_eq!(server.join().unwrap(), None);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -195,3 +195,37 @@ impl TlsServer {
         self.handshakes.lock().unwrap().clone()
     }
 }
+
+/// An HTTPS server for one connection on a Unix domain socket: a rustls
+/// handshake, then `handler` for each request until the client closes. The
+/// thread returns the name the client sent (SNI), or `None` when the
+/// handshake failed (its alert is sent).
+#[cfg(unix)]
+pub fn serve_unix_once<F>(
+    listener: std::os::unix::net::UnixListener,
+    config: ServerConfig,
+    handler: F,
+) -> (
+    std::thread::JoinHandle<Option<String>>,
+    Arc<Mutex<Vec<Recorded>>>,
+)
+where
+    F: Fn(&Recorded) -> Reply + Send + Sync + 'static,
+{
+    let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+    let seen = requests.clone();
+    let thread = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().ok()?;
+        let mut conn = ServerConnection::new(Arc::new(config)).ok()?;
+        while conn.is_handshaking() {
+            if conn.complete_io(&mut sock).is_err() {
+                let _ = conn.write_tls(&mut sock);
+                return None;
+            }
+        }
+        let sni = conn.server_name().map(str::to_string);
+        serve_connection(rustls::StreamOwned::new(conn, sock), 0, &handler, &seen);
+        sni
+    });
+    (thread, requests)
+}
