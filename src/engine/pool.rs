@@ -211,7 +211,8 @@ impl Drop for Permit {
 /// What `acquire` found: an idle connection, or a place to open a new one.
 #[derive(Debug)]
 pub(crate) enum Checkout {
-    Idle(Conn),
+    /// An idle connection, and how long it sat idle.
+    Idle(Conn, Duration),
     New(Permit),
 }
 
@@ -232,9 +233,7 @@ impl Checkout {
     /// connections from its runtime.
     fn unless_peer_gone(self) -> Checkout {
         match self {
-            Checkout::Idle(mut conn)
-                if conn.idle_since.elapsed() >= PROBE_AFTER_IDLE && conn.peer_gone() =>
-            {
+            Checkout::Idle(mut conn, idle) if idle >= PROBE_AFTER_IDLE && conn.peer_gone() => {
                 let permit = conn
                     .permit
                     .take()
@@ -277,13 +276,14 @@ impl Pool {
         if let Some(list) = state.idle.get_mut(key as &dyn OriginParts) {
             while let Some(conn) = list.pop() {
                 state.idle_count -= 1;
-                if expiry.is_some_and(|e| conn.idle_since.elapsed() >= e) {
+                let idle = conn.idle_since.elapsed();
+                if expiry.is_some_and(|e| idle >= e) {
                     garbage.push(conn);
                     continue;
                 }
                 // The emptied list stays, so that checking the connection
                 // back in costs no allocation.
-                return Some(Checkout::Idle(conn));
+                return Some(Checkout::Idle(conn, idle));
             }
         }
         let max = self.shared.limits.max_connections_limit();

@@ -266,7 +266,7 @@ impl HttpTransport {
                 other => other?,
             };
             let (mut conn, reused) = match checkout {
-                Checkout::Idle(conn) => (conn, true),
+                Checkout::Idle(conn, _) => (conn, true),
                 Checkout::New(permit) => {
                     let conn = Conn::connect(
                         Arc::new(PoolKey::new(&key)),
