@@ -856,9 +856,10 @@ impl Client {
             .inner
             .custom_transport
             .then(|| Box::new(request.clone_head()));
-        let started = Instant::now();
+        // Our own transport times its exchanges; a user's may not.
+        let started = self.inner.custom_transport.then(Instant::now);
         let mut response = self.inner.transport.handle_request(request).await?;
-        if response.elapsed().is_zero() {
+        if let Some(started) = started.filter(|_| response.elapsed().is_zero()) {
             response.set_elapsed(started.elapsed());
         }
         if sent.is_some() {

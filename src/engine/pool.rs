@@ -270,13 +270,14 @@ impl Pool {
         &self,
         state: &mut State,
         key: &Origin<'_>,
+        now: Instant,
         garbage: &mut Vec<Conn>,
     ) -> Option<Checkout> {
         let expiry = self.shared.limits.keepalive_expiry_limit();
         if let Some(list) = state.idle.get_mut(key as &dyn OriginParts) {
             while let Some(conn) = list.pop() {
                 state.idle_count -= 1;
-                let idle = conn.idle_since.elapsed();
+                let idle = now.saturating_duration_since(conn.idle_since);
                 if expiry.is_some_and(|e| idle >= e) {
                     garbage.push(conn);
                     continue;
@@ -330,13 +331,16 @@ fn take_idle(state: &mut State, key: &PoolKey) -> Conn {
 impl Pool {
     /// An idle connection to `key`, or a permit to open one, waiting at most
     /// `timeout` (the pool timeout) for a place. Waiters are served first
-    /// come, first served.
+    /// come, first served. `now` is the caller's fresh reading of the clock:
+    /// the pool timeout runs from it, and it dates the first look at the
+    /// idle connections.
     pub(crate) async fn acquire(
         &self,
         key: &Origin<'_>,
         timeout: Option<Duration>,
+        mut now: Instant,
     ) -> Result<Checkout> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.map(|t| now + t);
         let mut me: Option<QueueSlot<'_>> = None;
         loop {
             let mut garbage = Vec::new();
@@ -351,7 +355,7 @@ impl Pool {
                     (None, Some(_)) => false,
                 };
                 let found = if my_turn {
-                    self.try_acquire(&mut state, key, &mut garbage)
+                    self.try_acquire(&mut state, key, now, &mut garbage)
                 } else {
                     None
                 };
@@ -389,9 +393,11 @@ impl Pool {
                 return Ok(found.unless_peer_gone());
             }
             let waiter = me.as_ref().expect("queued above");
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            now = Instant::now();
+            let left = deadline.map(|d| d.saturating_duration_since(now));
             let woken = left != Some(Duration::ZERO) && waiter.signal.wait(left).await;
-            if !woken && deadline.is_some_and(|d| Instant::now() >= d) {
+            now = Instant::now();
+            if !woken && deadline.is_some_and(|d| now >= d) {
                 // Dropping the slot leaves the queue.
                 let t = timeout.unwrap_or_default();
                 return Err(Error::new(

@@ -256,7 +256,10 @@ impl HttpTransport {
         let mut retried = false;
         loop {
             let (pool_limit, by_deadline) = deadline.limit(timeout.pool_timeout());
-            let checkout = match self.pool.acquire(&key, pool_limit).await {
+            // The clock read that times the exchange also dates the pool's
+            // look at its idle connections (one read per request).
+            let now = if retried { Instant::now() } else { started };
+            let checkout = match self.pool.acquire(&key, pool_limit, now).await {
                 Err(e) if e.kind() == ErrorKind::PoolTimeout && by_deadline => {
                     return Err(deadline.error(
                         "waiting for a connection",

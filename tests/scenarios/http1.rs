@@ -625,6 +625,31 @@ scenario! {
 }
 
 scenario! {
+    async fn elapsed_times_the_exchange_on_every_transport() {
+        // Our transport times from sending to the response head, so the
+        // server's pause before answering is in it...
+        let pause = Duration::from_millis(80);
+        let server = Server::http(move |_| {
+            std::thread::sleep(pause);
+            Reply::ok("late")
+        });
+        let r = Client::new().get(server.url("/")).send().await.unwrap();
+        let elapsed = r.elapsed();
+        assert!(elapsed >= pause && elapsed < Duration::from_secs(30), "{elapsed:?}");
+        // ...and a custom transport, which does not time itself, is timed
+        // by the client around it.
+        let mock = MockTransport::new(move |_| {
+            std::thread::sleep(pause);
+            ferrohttp::Response::from(http::Response::new("mocked"))
+        });
+        let client = Client::builder().transport(mock).build().unwrap();
+        let r = client.get("http://mock.test/").send().await.unwrap();
+        let elapsed = r.elapsed();
+        assert!(elapsed >= pause && elapsed < Duration::from_secs(30), "{elapsed:?}");
+    }
+}
+
+scenario! {
     async fn unsupported_schemes_and_bad_urls() {
         let client = Client::new();
         let e = client.get("ftp://127.0.0.1/").send().await.unwrap_err();
