@@ -8,8 +8,11 @@ use std::process::{Command, Output};
 
 use support::{Reply, Server};
 
-/// `target/<profile>/examples/fetch`, which a whole `cargo test` builds;
-/// built here when only this test target was asked for.
+/// `target/<profile>/examples/fetch`, built (once per test run) with this
+/// test binary's features and profile. A whole `cargo test` has built it
+/// already, and cargo finds it up to date; when only this test target was
+/// asked for, a binary left from an earlier build must not be the one
+/// tested.
 fn fetch_bin() -> PathBuf {
     static BUILD: std::sync::Once = std::sync::Once::new();
     let exe = std::env::current_exe().unwrap();
@@ -18,14 +21,38 @@ fn fetch_bin() -> PathBuf {
         .join("examples")
         .join(format!("fetch{}", std::env::consts::EXE_SUFFIX));
     BUILD.call_once(|| {
-        if !bin.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "--quiet", "--example", "fetch"])
-                .status()
-                .unwrap();
-            assert!(status.success(), "building the fetch example failed");
+        // Every feature of Cargo.toml's [features] (keep in step): the
+        // same set as this binary's means cargo finds a `cargo test`'s
+        // build up to date instead of rebuilding it with fewer.
+        let features: Vec<&str> = [
+            ("json", cfg!(feature = "json")),
+            ("charset", cfg!(feature = "charset")),
+            ("rustls", cfg!(feature = "rustls")),
+            ("cookies", cfg!(feature = "cookies")),
+            ("aws-lc-rs", cfg!(feature = "aws-lc-rs")),
+            ("native-roots", cfg!(feature = "native-roots")),
+            ("async", cfg!(feature = "async")),
+            ("brotli", cfg!(feature = "brotli")),
+            ("zstd", cfg!(feature = "zstd")),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args([
+            "build",
+            "--quiet",
+            "--example",
+            "fetch",
+            "--no-default-features",
+        ]);
+        build.args(["--features", &features.join(",")]);
+        if dir.file_name().is_some_and(|name| name == "release") {
+            build.arg("--release");
         }
+        let status = build.status().unwrap();
+        assert!(status.success(), "building the fetch example failed");
     });
     assert!(bin.exists(), "{} was not built", bin.display());
     bin
