@@ -27,6 +27,13 @@ use crate::config::Timeout;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Request {
+    /// Boxed: a request goes from its builder through the client and the
+    /// transport into its response, and is several hundred bytes; moving
+    /// it whole at every step was a measurable share of a request's cost.
+    parts: Box<Parts>,
+}
+
+struct Parts {
     method: Method,
     url: Url,
     headers: HeaderMap,
@@ -36,20 +43,20 @@ pub struct Request {
     follow_redirects: Option<bool>,
     auth: Option<Arc<dyn Auth>>,
     /// Cookies of this request only, merged with the jar's for the first hop.
-    pub(crate) cookies: Vec<(String, String)>,
+    cookies: Vec<(String, String)>,
 }
 
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
-            .field("method", &self.method)
-            .field("url", &self.url.as_str())
-            .field("headers", &self.headers)
-            .field("body", &self.body)
-            .field("version", &self.version)
-            .field("timeout", &self.timeout)
-            .field("follow_redirects", &self.follow_redirects)
-            .field("auth", &self.auth.as_ref().map(|_| "<auth>"))
+            .field("method", &self.parts.method)
+            .field("url", &self.parts.url.as_str())
+            .field("headers", &self.parts.headers)
+            .field("body", &self.parts.body)
+            .field("version", &self.parts.version)
+            .field("timeout", &self.parts.timeout)
+            .field("follow_redirects", &self.parts.follow_redirects)
+            .field("auth", &self.parts.auth.as_ref().map(|_| "<auth>"))
             .finish_non_exhaustive()
     }
 }
@@ -57,7 +64,7 @@ impl fmt::Debug for Request {
 impl Request {
     /// A request with no headers and an empty body.
     pub fn new(method: Method, url: Url) -> Request {
-        Request {
+        Request::from_parts(Parts {
             method,
             url,
             headers: HeaderMap::new(),
@@ -67,112 +74,124 @@ impl Request {
             follow_redirects: None,
             auth: None,
             cookies: Vec::new(),
+        })
+    }
+
+    fn from_parts(parts: Parts) -> Request {
+        Request {
+            parts: Box::new(parts),
         }
+    }
+
+    /// Cookies of this request only (`RequestBuilder::cookies`), merged
+    /// with the jar's for the first hop.
+    pub(crate) fn cookies_mut(&mut self) -> &mut Vec<(String, String)> {
+        &mut self.parts.cookies
     }
 
     /// The method.
     pub fn method(&self) -> &Method {
-        &self.method
+        &self.parts.method
     }
 
     /// The method, to change.
     pub fn method_mut(&mut self) -> &mut Method {
-        &mut self.method
+        &mut self.parts.method
     }
 
     /// The URL.
     pub fn url(&self) -> &Url {
-        &self.url
+        &self.parts.url
     }
 
     /// The URL, to change.
     pub fn url_mut(&mut self) -> &mut Url {
-        &mut self.url
+        &mut self.parts.url
     }
 
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.parts.headers
     }
 
     /// The headers, to change.
     pub fn headers_mut(&mut self) -> &mut HeaderMap {
-        &mut self.headers
+        &mut self.parts.headers
     }
 
     /// The body.
     pub fn body(&self) -> &Body {
-        &self.body
+        &self.parts.body
     }
 
     /// The body, to change or replace.
     pub fn body_mut(&mut self) -> &mut Body {
-        &mut self.body
+        &mut self.parts.body
     }
 
     /// The HTTP version asked for: HTTP/1.1 (the default) or HTTP/1.0.
     pub fn version(&self) -> Version {
-        self.version
+        self.parts.version
     }
 
     /// The HTTP version, to change.
     pub fn version_mut(&mut self) -> &mut Version {
-        &mut self.version
+        &mut self.parts.version
     }
 
     /// Whether this request follows redirects; `None` uses the client's setting.
     pub fn follow_redirects(&self) -> Option<bool> {
-        self.follow_redirects
+        self.parts.follow_redirects
     }
 
     /// Sets whether this request follows redirects (`None`: the client's setting).
     pub fn set_follow_redirects(&mut self, follow: Option<bool>) {
-        self.follow_redirects = follow;
+        self.parts.follow_redirects = follow;
     }
 
     /// Authenticates this request with `auth`, instead of the client's.
     pub fn set_auth(&mut self, auth: impl Auth) {
-        self.auth = Some(Arc::new(auth));
+        self.parts.auth = Some(Arc::new(auth));
     }
 
     pub(crate) fn set_auth_arc(&mut self, auth: Arc<dyn Auth>) {
-        self.auth = Some(auth);
+        self.parts.auth = Some(auth);
     }
 
     pub(crate) fn take_auth(&mut self) -> Option<Arc<dyn Auth>> {
-        self.auth.take()
+        self.parts.auth.take()
     }
 
     /// A copy without the body, and whether the body could not be copied.
     pub(crate) fn clone_head(&self) -> Request {
-        Request {
-            method: self.method.clone(),
-            url: self.url.clone(),
-            headers: self.headers.clone(),
+        Request::from_parts(Parts {
+            method: self.parts.method.clone(),
+            url: self.parts.url.clone(),
+            headers: self.parts.headers.clone(),
             body: Body::empty(),
-            version: self.version,
-            timeout: self.timeout,
-            follow_redirects: self.follow_redirects,
-            auth: self.auth.clone(),
-            cookies: self.cookies.clone(),
-        }
+            version: self.parts.version,
+            timeout: self.parts.timeout,
+            follow_redirects: self.parts.follow_redirects,
+            auth: self.parts.auth.clone(),
+            cookies: self.parts.cookies.clone(),
+        })
     }
 
     /// The timeouts for this request; `None` uses the client's.
     pub fn timeout(&self) -> Option<&Timeout> {
-        self.timeout.as_ref()
+        self.parts.timeout.as_ref()
     }
 
     /// The timeouts for this request, to change.
     pub fn timeout_mut(&mut self) -> &mut Option<Timeout> {
-        &mut self.timeout
+        &mut self.parts.timeout
     }
 
     /// A copy of the request, if its body can be replayed (in memory).
     pub fn try_clone(&self) -> Option<Request> {
-        let body = self.body.try_clone()?;
+        let body = self.parts.body.try_clone()?;
         let mut copy = self.clone_head();
-        copy.body = body;
+        copy.parts.body = body;
         Some(copy)
     }
 }

@@ -47,7 +47,7 @@ enum Framing {
 /// A body being read from a connection.
 #[derive(Debug)]
 pub(crate) struct ConnBody {
-    conn: Option<Conn>,
+    conn: Option<Box<Conn>>,
     framing: Framing,
     /// The connection may carry another exchange after this body.
     keep_alive: bool,
@@ -84,7 +84,7 @@ impl ConnBody {
     /// A body on `conn` framed as `kind`. An empty body returns the
     /// connection to the pool at once.
     pub(crate) fn new(
-        conn: Conn,
+        conn: Box<Conn>,
         kind: FramingKind,
         keep_alive: bool,
         ctx: BodyContext,

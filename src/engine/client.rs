@@ -787,7 +787,7 @@ impl Client {
         follow: bool,
         history: &mut Vec<Response>,
     ) -> Result<Response> {
-        let own_cookies = std::mem::take(&mut request.cookies);
+        let own_cookies = std::mem::take(request.cookies_mut());
         self.add_cookies(&mut request, &own_cookies);
         loop {
             for hook in &self.inner.request_hooks {
@@ -821,11 +821,11 @@ impl Client {
                     redirect::headers(head.headers(), head.url(), &to, body.is_none());
                 *next.url_mut() = to;
                 *next.body_mut() = body.unwrap_or_default();
-                next.cookies.clear();
+                next.cookies_mut().clear();
                 Ok(next)
             });
             if !follow {
-                response.next_request = next.ok().map(Box::new);
+                response.next_request = next.ok();
                 response.history = std::mem::take(history);
                 return Ok(response);
             }
@@ -852,10 +852,7 @@ impl Client {
     async fn send_one(&self, request: Request) -> Result<Response> {
         // Our own transports hand the request back; a user's may not, and
         // like httpx the client records the request it sent in any case.
-        let sent = self
-            .inner
-            .custom_transport
-            .then(|| Box::new(request.clone_head()));
+        let sent = self.inner.custom_transport.then(|| request.clone_head());
         // Our own transport times its exchanges; a user's may not.
         let started = self.inner.custom_transport.then(Instant::now);
         let mut response = self.inner.transport.handle_request(request).await?;
@@ -1062,7 +1059,7 @@ impl RequestBuilder {
             .map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string()))
             .collect();
         self.map(|req| {
-            req.cookies.extend(pairs);
+            req.cookies_mut().extend(pairs);
             Ok(())
         })
     }

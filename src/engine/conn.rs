@@ -162,7 +162,7 @@ impl Conn {
         timeout: Option<Duration>,
         deadline: &Deadline,
         permit: Permit,
-    ) -> Result<Conn> {
+    ) -> Result<Box<Conn>> {
         let (https, host, port) = (key.https, &*key.host, key.port);
         let target: Arc<str> = Arc::from(format!("{host}:{port}"));
         let mut attempt = 0;
@@ -517,8 +517,10 @@ impl std::fmt::Debug for Conn {
 }
 
 impl Conn {
-    fn new(stream: rt::Stream, target: Arc<str>, key: Arc<PoolKey>, permit: Permit) -> Conn {
-        Conn {
+    /// Boxed: a connection is moved between the pool, the transport and
+    /// the response body several times per request.
+    fn new(stream: rt::Stream, target: Arc<str>, key: Arc<PoolKey>, permit: Permit) -> Box<Conn> {
+        Box::new(Conn {
             stream,
             permit: Some(permit),
             buf: vec![0; READ_BUFFER_SIZE],
@@ -527,7 +529,7 @@ impl Conn {
             target,
             key,
             idle_since: Instant::now(),
-        }
+        })
     }
 
     /// The bytes received and not yet used.

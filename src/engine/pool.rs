@@ -164,7 +164,11 @@ struct Waiter {
 
 #[derive(Debug, Default)]
 struct State {
-    idle: HashMap<Arc<PoolKey>, Vec<Conn>, BuildHasherDefault<Fnv>>,
+    #[allow(
+        clippy::vec_box,
+        reason = "a connection is moved out of its list and on through the transport and the response body: boxed, each move is a pointer"
+    )]
+    idle: HashMap<Arc<PoolKey>, Vec<Box<Conn>>, BuildHasherDefault<Fnv>>,
     idle_count: usize,
     /// Open connections: idle, in use, and being connected.
     open: usize,
@@ -212,7 +216,7 @@ impl Drop for Permit {
 #[derive(Debug)]
 pub(crate) enum Checkout {
     /// An idle connection, and how long it sat idle.
-    Idle(Conn, Duration),
+    Idle(Box<Conn>, Duration),
     New(Permit),
 }
 
@@ -266,12 +270,16 @@ impl Pool {
     /// `None` when every place is taken. Connections that must be closed
     /// (expired, or evicted to make room) go to `garbage`, to be dropped after
     /// the lock is released (their permits take it).
+    #[allow(
+        clippy::vec_box,
+        reason = "the pool's boxed connections, see `State::idle`"
+    )]
     fn try_acquire(
         &self,
         state: &mut State,
         key: &Origin<'_>,
         now: Instant,
-        garbage: &mut Vec<Conn>,
+        garbage: &mut Vec<Box<Conn>>,
     ) -> Option<Checkout> {
         let expiry = self.shared.limits.keepalive_expiry_limit();
         if let Some(list) = state.idle.get_mut(key as &dyn OriginParts) {
@@ -317,7 +325,7 @@ fn oldest_idle(state: &State) -> Option<Arc<PoolKey>> {
 }
 
 /// Removes the oldest idle connection of `key`.
-fn take_idle(state: &mut State, key: &PoolKey) -> Conn {
+fn take_idle(state: &mut State, key: &PoolKey) -> Box<Conn> {
     let list = state.idle.get_mut(key).expect("key has idle connections");
     let conn = list.remove(0);
     if list.is_empty() {
@@ -427,7 +435,7 @@ impl Pool {
     }
 
     /// Returns a connection whose exchange finished cleanly, for reuse.
-    pub(crate) fn checkin(&self, mut conn: Conn) {
+    pub(crate) fn checkin(&self, mut conn: Box<Conn>) {
         let max_idle = self.shared.limits.max_keepalive_limit();
         let mut garbage = Vec::new();
         {
@@ -463,7 +471,7 @@ impl Pool {
 
     /// Closes every idle connection; with `refuse`, later requests fail.
     pub(crate) fn close_idle(&self, refuse: bool) {
-        let garbage: Vec<Conn> = {
+        let garbage: Vec<Box<Conn>> = {
             let mut state = self.shared.lock();
             state.closed |= refuse;
             state.idle_count = 0;

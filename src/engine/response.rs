@@ -28,16 +28,13 @@ const COLLECT_CHUNK_SIZE: usize = 16 * 1024;
 pub struct Response {
     head: ResponseHead,
     /// The request as sent (its body dropped); `None` for a hand-made one.
-    /// Boxed: a `Response` is moved a few times per request, and the
-    /// request is most of its size.
-    pub(crate) request: Option<Box<Request>>,
+    pub(crate) request: Option<Request>,
     elapsed: Duration,
     pub(crate) body: Option<Box<ResponseBody>>,
     #[allow(dead_code, reason = "only the async shim keeps state here")]
     pub(crate) pending: rt::PendingRead,
     pub(crate) history: Vec<Response>,
-    /// Boxed: rare, and a `Response` is moved a few times per request.
-    pub(crate) next_request: Option<Box<Request>>,
+    pub(crate) next_request: Option<Request>,
     /// The most bytes `bytes`, `text` and `json` collect.
     pub(crate) max_body_size: Option<u64>,
 }
@@ -154,7 +151,7 @@ impl Response {
     /// `response.request`. `None` for a response made by hand with
     /// `Response::from` and not yet sent through a client.
     pub fn request(&self) -> Option<&Request> {
-        self.request.as_deref()
+        self.request.as_ref()
     }
 
     /// The time from starting to send the request until the response head
@@ -172,12 +169,12 @@ impl Response {
     /// The request that would follow this redirect response, when redirects
     /// were not followed (httpx's `next_request`).
     pub fn next_request(&self) -> Option<&Request> {
-        self.next_request.as_deref()
+        self.next_request.as_ref()
     }
 
     /// Takes the request [`next_request`](Self::next_request) shows, to send it.
     pub fn take_next_request(&mut self) -> Option<Request> {
-        self.next_request.take().map(|r| *r)
+        self.next_request.take()
     }
 
     /// The `Content-Length` the server declared, if any.

@@ -342,7 +342,7 @@ impl HttpTransport {
 
 /// Builds the response around the connection, whose body streams from here.
 fn finish(
-    conn: Conn,
+    conn: Box<Conn>,
     ctx: BodyContext,
     head: h1::ResponseHead,
     request: &Request,
@@ -375,7 +375,7 @@ impl Transport for HttpTransport {
         match self.send_request(&mut request).await {
             Ok(mut response) => {
                 // The body was sent (and dropped); the response keeps the rest.
-                response.request = Some(Box::new(request));
+                response.request = Some(request);
                 Ok(response)
             }
             Err(e) => Err(e.with_url(request.url())),
@@ -398,7 +398,7 @@ impl Transport for crate::MockTransport {
         let (head, body, decoded) = response.into_user_parts();
         let mut response = Response::from_user_parts(head, body, decoded);
         *request.body_mut() = crate::Body::empty();
-        response.request = Some(Box::new(request));
+        response.request = Some(request);
         Ok(response)
     }
 }
