@@ -241,7 +241,16 @@ pub fn decode(data: &[u8]) {
 pub fn url_join(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (base, rel) = text.split_once('\n').unwrap_or((&text, ""));
-    let base = crate::urls::merge_url(None, base).ok();
+    // Absolute URLs are remembered per thread: the second parse of a text
+    // (from memory) must give what the first gave, which is `url`'s parse.
+    let trimmed = base.trim_matches(|c: char| c.is_ascii_whitespace());
+    let first = crate::urls::merge_url(None, base).ok();
+    let again = crate::urls::merge_url(None, base).ok();
+    assert_eq!(first, again, "a remembered parse of {trimmed:?} differs");
+    if let Some(u) = &first {
+        assert_eq!(Some(u), url::Url::parse(trimmed).ok().as_ref());
+    }
+    let base = first;
     if let Ok(mut url) = crate::urls::merge_url(base.as_ref(), rel) {
         crate::urls::merge_query(&mut url, &[("k", rel)]);
         assert!(url::Url::parse(url.as_str()).is_ok());
