@@ -261,16 +261,10 @@ impl HeadParser {
     pub fn parse(&mut self, buf: &[u8]) -> Result<Option<ParsedHead>> {
         // The usual limit fits on the stack, left uninitialised (httparse
         // writes a slot before it hands it out): no allocation and no 4 KiB
-        // of zeroing per response.
+        // of zeroing per response. A larger limit allocates, and only when
+        // a parse runs (not for each partial read of a trickled head).
         let mut on_stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
         let mut on_heap = Vec::new();
-        let storage: &mut [MaybeUninit<httparse::Header<'_>>] = if self.max_headers <= STACK_HEADERS
-        {
-            &mut on_stack[..self.max_headers]
-        } else {
-            on_heap.resize_with(self.max_headers, MaybeUninit::uninit);
-            &mut on_heap
-        };
         let mut config = httparse::ParserConfig::default();
         // RFC 9112 §5.2: a user agent that receives obs-fold in a response
         // MUST replace each obs-fold with SP before interpreting the value.
@@ -283,9 +277,11 @@ impl HeadParser {
         // linear.
         if self.scanned == 0 {
             let mut resp = httparse::Response::new(&mut []);
-            if let Ok(httparse::Status::Complete(end)) =
-                config.parse_response_with_uninit_headers(&mut resp, buf, &mut *storage)
-            {
+            if let Ok(httparse::Status::Complete(end)) = config.parse_response_with_uninit_headers(
+                &mut resp,
+                buf,
+                slots(self.max_headers, &mut on_stack, &mut on_heap),
+            ) {
                 if end <= self.max_head_size {
                     let head = Self::head_from(&resp, &buf[..end])?;
                     return Ok(Some(ParsedHead {
@@ -333,7 +329,11 @@ impl HeadParser {
         let head_bytes = &buf[..end];
         let mut resp = httparse::Response::new(&mut []);
         let status = config
-            .parse_response_with_uninit_headers(&mut resp, head_bytes, storage)
+            .parse_response_with_uninit_headers(
+                &mut resp,
+                head_bytes,
+                slots(self.max_headers, &mut on_stack, &mut on_heap),
+            )
             .map_err(|e| match e {
                 httparse::Error::TooManyHeaders => remote(format!(
                     "response head has more than the limit of {} headers",
@@ -402,6 +402,22 @@ impl HeadParser {
             reason,
             headers,
         })
+    }
+}
+
+/// Header slots for a parse: `max` of them, from the stack when that many
+/// fit there, else from `on_heap` (allocated at the first parse that needs
+/// it).
+fn slots<'a, 'h>(
+    max: usize,
+    on_stack: &'a mut [MaybeUninit<httparse::Header<'h>>; STACK_HEADERS],
+    on_heap: &'a mut Vec<MaybeUninit<httparse::Header<'h>>>,
+) -> &'a mut [MaybeUninit<httparse::Header<'h>>] {
+    if max <= STACK_HEADERS {
+        &mut on_stack[..max]
+    } else {
+        on_heap.resize_with(max, MaybeUninit::uninit);
+        on_heap
     }
 }
 
@@ -727,6 +743,31 @@ mod tests {
         let e = parse_all(&h).unwrap_err();
         assert!(e.to_string().contains("100 headers"), "{e}");
         assert!(HeadParser::new(DEFAULT, 200).parse(&h).unwrap().is_some());
+    }
+
+    #[test]
+    fn more_headers_than_the_stack_holds_whole_or_trickled() {
+        // A limit above STACK_HEADERS takes its slots from the heap, on the
+        // first attempt and on the one after the end of the head arrives.
+        let mut h = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..STACK_HEADERS + 22 {
+            h.extend_from_slice(format!("X-{i}: v{i}\r\n").as_bytes());
+        }
+        h.extend_from_slice(b"\r\nbody");
+        let whole = HeadParser::new(DEFAULT, 300).parse(&h).unwrap().unwrap();
+        assert_eq!(whole.head.headers.len(), STACK_HEADERS + 22);
+        assert_eq!(whole.consumed, h.len() - 4);
+        let mut p = HeadParser::new(DEFAULT, 300);
+        let mut end = 0;
+        let trickled = loop {
+            end = (end + 7).min(h.len());
+            if let Some(parsed) = p.parse(&h[..end]).unwrap() {
+                break parsed;
+            }
+        };
+        assert_eq!(trickled.consumed, whole.consumed);
+        assert_eq!(trickled.head.headers, whole.head.headers);
+        assert_eq!(trickled.head.headers["x-149"], "v149");
     }
 
     #[test]
