@@ -850,10 +850,10 @@ impl Client {
     /// One request through the transport; the response carries the request
     /// (without its body) for redirects, cookies and `Response::request`.
     async fn send_one(&self, request: Request) -> Result<Response> {
-        // Our own transports hand the request back; a user's may not, and
-        // like httpx the client records the request it sent in any case.
+        // Our own transports hand the request back and time the exchange; a
+        // user's may do neither, and like httpx the client records the
+        // request it sent and the time it took in any case.
         let sent = self.inner.custom_transport.then(|| request.clone_head());
-        // Our own transport times its exchanges; a user's may not.
         let started = self.inner.custom_transport.then(Instant::now);
         let mut response = self.inner.transport.handle_request(request).await?;
         if let Some(started) = started.filter(|_| response.elapsed().is_zero()) {
