@@ -91,7 +91,7 @@ run() { # round client scenario url [n]
     echo "$(cat "$WORK/out.txt") $round" >>"$RESULTS"
     echo "$1 $2-rss $(awk '/^rss/ {print $2}' "$WORK/time.txt") KiB $round" >>"$RESULTS"
 }
-CLIENTS=(ferrohttp ureq reqwest ferrohttp-async reqwest-async bare)
+CLIENTS=(ferrohttp ureq reqwest ferrohttp-async reqwest-async bare bare-headers)
 for round in $(seq "$ROUNDS"); do
     # Rotate the order: round 1 starts with ferrohttp, round 2 with ureq, ...
     k=$(( (round - 1) % ${#CLIENTS[@]} ))
@@ -102,6 +102,8 @@ for round in $(seq "$ROUNDS"); do
                 *-async/seq | *-async/seq-1cpu | *-async/threads8) ;;
                 *-async/*) continue ;;   # the async clients: request rates only
                 bare/https-new) continue ;;
+                bare-headers/seq*) ;;    # the floor with the clients' request fields
+                bare-headers/*) continue ;;
             esac
             case "$s" in
                 seq) run "$round" "$c" seq "$H/small" 20000 ;;
@@ -134,7 +136,7 @@ for line in open(sys.argv[1]):
     c, s, v, u, r = line.split()
     rows[(c, s)].append(float(v)); units[s] = u
     by_round[(c, s, r)] = float(v)
-clients = ["ferrohttp", "ureq", "reqwest", "ferrohttp-async", "reqwest-async", "bare"]
+clients = ["ferrohttp", "ureq", "reqwest", "ferrohttp-async", "reqwest-async", "bare", "bare-headers"]
 scenarios = sorted({s for _, s in rows})
 print(f"{'scenario':28}" + "".join(f"{c:>17}" for c in clients) + "   ferrohttp/ureq  ferrohttp/reqwest  ferrohttp/bare  ureq/bare")
 for s in scenarios:
@@ -154,7 +156,8 @@ print()
 print("per-round ratios, median (lowest-highest):")
 for s in [s for s in scenarios if s.startswith("seq") and not s.endswith("-rss")]:
     cells = []
-    for a, b in [("ferrohttp", "ureq"), ("ferrohttp", "reqwest"), ("ferrohttp", "bare"), ("ureq", "bare")]:
+    for a, b in [("ferrohttp", "ureq"), ("ferrohttp", "reqwest"), ("ferrohttp", "bare"), ("ureq", "bare"),
+                 ("ferrohttp", "bare-headers"), ("ureq", "bare-headers")]:
         rs = [by_round[(a, s, r)] / by_round[(b, s, r)]
               for (c, s2, r) in by_round if c == a and s2 == s and (b, s, r) in by_round]
         if rs:

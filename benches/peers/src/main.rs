@@ -4,9 +4,14 @@
 //!
 //! Usage: ferrohttp-peers-bench CLIENT SCENARIO URL [N]
 //!   CLIENT:   ferrohttp | ferrohttp-async | ureq | reqwest | reqwest-async | bare
+//!          | bare | bare-headers
 //!   (`bare`: one `std::net::TcpStream` writing a fixed request and reading
 //!   by `Content-Length`, no HTTP client at all: the floor for `seq` and
-//!   `threads8`, the ceiling for `download` and `upload`.)
+//!   `threads8`, the ceiling for `download` and `upload`. `bare-headers`:
+//!   the same, sending the request fields a default ferrohttp client sends
+//!   (`User-Agent`, `Accept`, `Accept-Encoding`; ureq sends the same
+//!   three): the floor for a client that sends them, as the server's work
+//!   grows with them too.)
 //!   SCENARIO: seq | seq-file | seq-1cpu | threads8 | download | upload | https-new
 //!   (`seq-file` and `seq-1cpu` are `seq` under other names: `run.sh` uses
 //!   them for a static file's URL and for a run pinned to one CPU.)
@@ -77,7 +82,10 @@ impl Blocking for Reqwest {
 
 /// No client: a socket per thread, a pre-encoded request, the response read
 /// by its `Content-Length` (nginx sends one for every scenario here).
-struct Bare;
+struct Bare {
+    /// Request fields after `Host`, each ending in CRLF.
+    fields: String,
+}
 
 thread_local! {
     /// This thread's connection and read buffer.
@@ -148,19 +156,30 @@ impl Bare {
 impl Blocking for Bare {
     fn get(&self, url: &str) -> u64 {
         let (authority, path) = Bare::split(url);
-        let head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n\r\n");
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n{}\r\n", self.fields);
         Bare::exchange(url, head.as_bytes(), None)
     }
     fn upload(&self, url: &str, len: u64) {
         let (authority, path) = Bare::split(url);
-        let head = format!("POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {len}\r\n\r\n");
+        let head = format!("POST {path} HTTP/1.1\r\nHost: {authority}\r\n{}Content-Length: {len}\r\n\r\n", self.fields);
         Bare::exchange(url, head.as_bytes(), Some(&mut Zeros(len)));
     }
 }
 
 fn blocking(name: &str, new_connections: bool) -> Box<dyn Blocking> {
     match name {
-        "bare" => Box::new(Bare),
+        "bare" => Box::new(Bare { fields: String::new() }),
+        "bare-headers" => {
+            // What a default client puts on a request, taken from one.
+            let request = ferrohttp::Client::new().build_request(ferrohttp::Method::GET, "http://127.0.0.1/").expect("request");
+            let fields = request
+                .headers()
+                .iter()
+                .filter(|(name, _)| *name != ferrohttp::http::header::HOST)
+                .map(|(name, value)| format!("{name}: {}\r\n", value.to_str().expect("ASCII field")))
+                .collect();
+            Box::new(Bare { fields })
+        }
         "ferrohttp" => {
             let mut b = ferrohttp::Client::builder()
                 .danger_accept_invalid_certs(true)
