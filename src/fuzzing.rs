@@ -41,7 +41,14 @@ fn pieces<'a>(data: &'a [u8], points: &[usize]) -> Vec<&'a [u8]> {
 
 /// Parses a head from a buffer that grows by `pieces`.
 fn parse_head_in(pieces: &[&[u8]]) -> Result<Option<(ResponseHead, usize)>> {
-    let mut parser = HeadParser::new(HEAD_LIMIT, MAX_HEADERS);
+    parse_head_limited(pieces, MAX_HEADERS)
+}
+
+fn parse_head_limited(
+    pieces: &[&[u8]],
+    max_headers: usize,
+) -> Result<Option<(ResponseHead, usize)>> {
+    let mut parser = HeadParser::new(HEAD_LIMIT, max_headers);
     let mut buf = Vec::new();
     for piece in pieces {
         buf.extend_from_slice(piece);
@@ -71,12 +78,23 @@ fn head_summary(h: &Option<(ResponseHead, usize)>) -> Option<(u16, String, usize
     })
 }
 
-/// The response-head parser, whole and split at fuzzer-chosen points.
+/// The response-head parser, whole and split at fuzzer-chosen points; and
+/// with a header limit above what fits on the stack (slots from the heap),
+/// which must agree with itself split and with the usual limit on any head
+/// the usual limit accepts.
 pub fn response_head(data: &[u8]) {
+    const HEAP_HEADERS: usize = 300;
     let (points, rest) = split_points(data);
     let whole = parse_head_in(&[rest]).map(|h| head_summary(&h));
     let split = parse_head_in(&pieces(rest, &points)).map(|h| head_summary(&h));
     same(&whole, &split);
+    let heap_whole = parse_head_limited(&[rest], HEAP_HEADERS).map(|h| head_summary(&h));
+    let heap_split =
+        parse_head_limited(&pieces(rest, &points), HEAP_HEADERS).map(|h| head_summary(&h));
+    same(&heap_whole, &heap_split);
+    if whole.is_ok() {
+        same(&whole, &heap_whole);
+    }
 }
 
 /// Body framing of whatever head `data` holds, for GET and HEAD.
