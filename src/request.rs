@@ -162,7 +162,7 @@ impl Request {
         self.parts.auth.take()
     }
 
-    /// A copy without the body, and whether the body could not be copied.
+    /// A copy without the body.
     pub(crate) fn clone_head(&self) -> Request {
         Request::from_parts(Parts {
             method: self.parts.method.clone(),

@@ -8,6 +8,43 @@ use std::process::{Command, Output};
 
 use support::{Reply, Server};
 
+/// Every feature of Cargo.toml's `[features]` but `default`, and whether
+/// this test binary has it (`features_are_cargo_tomls` keeps the list in
+/// step).
+const FEATURES: [(&str, bool); 9] = [
+    ("json", cfg!(feature = "json")),
+    ("charset", cfg!(feature = "charset")),
+    ("rustls", cfg!(feature = "rustls")),
+    ("cookies", cfg!(feature = "cookies")),
+    ("aws-lc-rs", cfg!(feature = "aws-lc-rs")),
+    ("native-roots", cfg!(feature = "native-roots")),
+    ("async", cfg!(feature = "async")),
+    ("brotli", cfg!(feature = "brotli")),
+    ("zstd", cfg!(feature = "zstd")),
+];
+
+#[test]
+fn features_are_cargo_tomls() {
+    // A feature missing here would make `fetch_bin` rebuild the example
+    // without it, and the fetch tests run a binary unlike the tested crate.
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let section = manifest
+        .split("\n[features]\n")
+        .nth(1)
+        .expect("a [features] table");
+    let section = section.split("\n[").next().unwrap();
+    let mut declared: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.split_once(" = ").map(|(name, _)| name.trim()))
+        .filter(|name| !name.starts_with('#') && *name != "default")
+        .collect();
+    let mut listed: Vec<&str> = FEATURES.iter().map(|(name, _)| *name).collect();
+    declared.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(listed, declared);
+}
+
 /// `target/<profile>/examples/fetch`, built (once per test run) with this
 /// test binary's features and profile. A whole `cargo test` has built it
 /// already, and cargo finds it up to date; when only this test target was
@@ -21,23 +58,12 @@ fn fetch_bin() -> PathBuf {
         .join("examples")
         .join(format!("fetch{}", std::env::consts::EXE_SUFFIX));
     BUILD.call_once(|| {
-        // Every feature of Cargo.toml's [features] (keep in step): the
-        // same set as this binary's means cargo finds a `cargo test`'s
-        // build up to date instead of rebuilding it with fewer.
-        let features: Vec<&str> = [
-            ("json", cfg!(feature = "json")),
-            ("charset", cfg!(feature = "charset")),
-            ("rustls", cfg!(feature = "rustls")),
-            ("cookies", cfg!(feature = "cookies")),
-            ("aws-lc-rs", cfg!(feature = "aws-lc-rs")),
-            ("native-roots", cfg!(feature = "native-roots")),
-            ("async", cfg!(feature = "async")),
-            ("brotli", cfg!(feature = "brotli")),
-            ("zstd", cfg!(feature = "zstd")),
-        ]
-        .into_iter()
-        .filter_map(|(name, on)| on.then_some(name))
-        .collect();
+        // The same feature set as this binary's: cargo then finds a whole
+        // `cargo test`'s build up to date instead of rebuilding it.
+        let features: Vec<&str> = FEATURES
+            .into_iter()
+            .filter_map(|(name, on)| on.then_some(name))
+            .collect();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
         build.args([

@@ -3,8 +3,8 @@
 //! times, and prints the medians.
 //!
 //! Usage: ferrohttp-peers-bench CLIENT SCENARIO URL [N]
-//!   CLIENT:   ferrohttp | ferrohttp-async | ureq | reqwest | reqwest-async | bare
-//!          | bare | bare-headers
+//!   CLIENT:   ferrohttp | ferrohttp-async | ureq | reqwest | reqwest-async
+//!             | bare | bare-headers
 //!   (`bare`: one `std::net::TcpStream` writing a fixed request and reading
 //!   by `Content-Length`, no HTTP client at all: the floor for `seq` and
 //!   `threads8`, the ceiling for `download` and `upload`. `bare-headers`:
