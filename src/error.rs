@@ -144,6 +144,11 @@ impl Error {
         self.0.kind
     }
 
+    /// The message, without the URL.
+    pub(crate) fn message(&self) -> &str {
+        &self.0.message
+    }
+
     /// Whether this is a connect, read, write, pool or total timeout.
     pub fn is_timeout(&self) -> bool {
         self.0.kind.is_timeout()

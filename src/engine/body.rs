@@ -78,6 +78,8 @@ pub(crate) struct ResponseBody {
     downloaded_before: Option<u64>,
     trailers: Option<HeaderMap>,
     finished: bool,
+    /// The error that failed the body: every later read fails the same way.
+    failed: Option<(ErrorKind, String)>,
 }
 
 impl ConnBody {
@@ -128,6 +130,12 @@ impl ConnBody {
 
     fn target(&self) -> &str {
         self.conn.as_ref().map_or("server", |c| &c.target)
+    }
+
+    /// The body failed: its connection, in an unknown state, is closed.
+    fn abandon(&mut self) {
+        self.conn = None;
+        self.framing = Framing::Done;
     }
 
     fn read_error(&self, e: std::io::Error, by_deadline: bool) -> Error {
@@ -288,6 +296,7 @@ impl ResponseBody {
             downloaded_before: None,
             trailers: None,
             finished: false,
+            failed: None,
         }
     }
 
@@ -349,9 +358,16 @@ impl ResponseBody {
 
 #[maybe]
 impl ResponseBody {
-    /// Reads received, de-framed (not yet decoded) bytes into `out`.
-    async fn read_raw(&mut self, out: &mut [u8]) -> Result<usize> {
-        let n = match &mut self.source {
+    /// Reads received, de-framed (not yet decoded) bytes from `source` into
+    /// `out`, counting them in `downloaded`. Takes the fields it needs, so
+    /// the decoding path can read into its own buffer in place.
+    async fn read_raw(
+        source: &mut Source,
+        trailers: &mut Option<HeaderMap>,
+        downloaded: &mut u64,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let n = match source {
             Source::Empty => 0,
             Source::Bytes(b) => {
                 let n = b.len().min(out.len());
@@ -362,19 +378,48 @@ impl ResponseBody {
             Source::User(body) => rt::read_body(body, out).await.map_err(|e| {
                 Error::new(ErrorKind::Read, "reading the response body failed").with_source(e)
             })?,
-            Source::Conn(c) => c.read(out, &mut self.trailers).await?,
+            Source::Conn(c) => c.read(out, trailers).await?,
         };
-        self.downloaded += n as u64;
+        *downloaded += n as u64;
         Ok(n)
     }
 
     /// Reads decoded body bytes into `out`; 0 at the end of the body.
+    ///
+    /// After an error the body either resumes or stays failed. A read
+    /// timeout of its own (not the total deadline) resumes: no byte was
+    /// taken, so the next read returns exactly the body's next bytes. Any
+    /// other error fails the body: its connection is closed, and every later
+    /// read returns an error of the same kind. A read future dropped part
+    /// way (async) is like a read that never started.
     pub(crate) async fn read(&mut self, out: &mut [u8]) -> Result<usize> {
+        if let Some((kind, message)) = &self.failed {
+            return Err(Error::new(*kind, message.clone()));
+        }
+        let result = self.read_decoded(out).await;
+        if let Err(e) = &result {
+            if e.kind() != ErrorKind::ReadTimeout {
+                self.failed = Some((e.kind(), e.message().to_string()));
+                if let Source::Conn(c) = &mut self.source {
+                    c.abandon();
+                }
+            }
+        }
+        result
+    }
+
+    async fn read_decoded(&mut self, out: &mut [u8]) -> Result<usize> {
         if out.is_empty() || self.finished {
             return Ok(0);
         }
         if self.decoder.is_none() {
-            let n = self.read_raw(out).await?;
+            let n = Self::read_raw(
+                &mut self.source,
+                &mut self.trailers,
+                &mut self.downloaded,
+                out,
+            )
+            .await?;
             if n == 0 {
                 self.finished = true;
             }
@@ -419,11 +464,15 @@ impl ResponseBody {
                 self.raw_end -= self.raw_start;
                 self.raw_start = 0;
             }
-            let end = self.raw_end;
-            let mut raw = std::mem::take(&mut self.raw);
-            let n = self.read_raw(&mut raw[end..]).await;
-            self.raw = raw;
-            let n = n?;
+            // Read in place: a dropped future leaves the undecoded bytes
+            // where they are.
+            let n = Self::read_raw(
+                &mut self.source,
+                &mut self.trailers,
+                &mut self.downloaded,
+                &mut self.raw[self.raw_end..],
+            )
+            .await?;
             if n == 0 {
                 self.raw_eof = true;
             }

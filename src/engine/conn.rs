@@ -457,6 +457,7 @@ impl Conn {
     }
 
     /// Reads more bytes from the socket into the buffer: 0 at end of stream.
+    /// Cancel-safe: the buffer's bounds change only when the read returns.
     pub(crate) async fn fill(
         &mut self,
         timeout: Option<Duration>,
@@ -483,19 +484,25 @@ impl Conn {
     /// Reads body bytes into `out`: what is buffered first; then, for a small
     /// `out`, through the read buffer (one large read instead of many small
     /// ones), for a large `out` straight from the socket.
+    ///
+    /// Cancel-safe, and safe to call again after an error: the buffer is
+    /// marked empty before the socket read, and filled only when it returns,
+    /// so a read that fails or whose future is dropped leaves no stale bytes
+    /// behind (the socket reads of both shims lose nothing when dropped).
     pub(crate) async fn read_body(
         &mut self,
         out: &mut [u8],
         timeout: Option<Duration>,
     ) -> std::io::Result<usize> {
         if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
             if out.len() >= DIRECT_READ_SIZE {
                 return self.stream.read(out, timeout).await;
             }
             if self.buf.len() < BODY_BUFFER_SIZE {
                 self.buf.resize(BODY_BUFFER_SIZE, 0);
             }
-            self.start = 0;
             self.end = self.stream.read(&mut self.buf, timeout).await?;
         }
         let n = out.len().min(self.end - self.start);

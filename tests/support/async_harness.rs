@@ -61,3 +61,12 @@ macro_rules! scenario {
         async fn $name() $body
     };
 }
+
+/// One read of decoded body bytes through `tokio::io::AsyncRead`, its
+/// error as ferrohttp's.
+#[allow(dead_code, reason = "not every scenario file uses it")]
+async fn read_into(r: &mut Response, buf: &mut [u8]) -> Result<usize, ferrohttp::Error> {
+    tokio::io::AsyncReadExt::read(r, buf)
+        .await
+        .map_err(ferrohttp::Error::from)
+}

@@ -63,3 +63,10 @@ macro_rules! scenario {
         }
     };
 }
+
+/// One read of decoded body bytes through `std::io::Read`, its error as
+/// ferrohttp's.
+#[allow(dead_code, reason = "not every scenario file uses it")]
+fn read_into(r: &mut Response, buf: &mut [u8]) -> Result<usize, ferrohttp::Error> {
+    std::io::Read::read(r, buf).map_err(ferrohttp::Error::from)
+}
