@@ -264,7 +264,8 @@ pub(crate) fn connect_tcp(
     if let [addr] = addrs {
         return connect_one(*addr, timeout, local);
     }
-    let deadline = timeout.map(|t| Instant::now() + t);
+    // A timeout too large for the clock (`Duration::MAX`) is none.
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     let remaining = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
     let (tx, rx) = mpsc::channel();
     let mut next = 0;
@@ -357,7 +358,7 @@ impl Signal {
 
     /// Waits for a notify; false when `timeout` passed first.
     pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut flag = self.flag.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if *flag {

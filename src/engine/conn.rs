@@ -71,9 +71,11 @@ pub(crate) struct Deadline {
 }
 
 impl Deadline {
+    /// A deadline `total` from now; none when `total` is `None` or too far
+    /// away for the clock to represent (`Duration::MAX`): no deadline.
     pub(crate) fn new(total: Option<Duration>) -> Deadline {
         Deadline {
-            at: total.map(|t| Instant::now() + t),
+            at: total.and_then(|t| Instant::now().checked_add(t)),
             total,
         }
     }

@@ -348,7 +348,8 @@ impl Pool {
         timeout: Option<Duration>,
         mut now: Instant,
     ) -> Result<Checkout> {
-        let deadline = timeout.map(|t| now + t);
+        // A timeout too large for the clock (`Duration::MAX`) is none.
+        let deadline = timeout.and_then(|t| now.checked_add(t));
         let mut me: Option<QueueSlot<'_>> = None;
         loop {
             let mut garbage = Vec::new();

@@ -343,3 +343,42 @@ scenario! {
         assert_eq!(order, ["/0", "/1", "/2", "/3"]);
     }
 }
+
+scenario! {
+    // A timeout too large for the clock (a user's `Duration::MAX`, or
+    // `u64::MAX` seconds from a config file) means no timeout: no panic on
+    // `Instant + Duration` overflow, for each timeout on its own and all
+    // together, on a new and a reused connection, through Happy Eyeballs
+    // (two addresses) and while waiting for the pool.
+    async fn duration_max_timeouts_are_no_timeouts() {
+        let server = slow_server(Duration::from_millis(100));
+        let huge = [Duration::MAX, Duration::from_secs(u64::MAX)];
+        for max in huge {
+            let timeouts = [
+                Timeout::from_secs(10).total(max),
+                Timeout::from_secs(10).pool(max),
+                Timeout::from_secs(10).connect(max),
+                Timeout::from_secs(10).read(max),
+                Timeout::from_secs(10).write(max),
+                Timeout::new(max).total(max),
+            ];
+            for t in timeouts {
+                let transport = Transport::with_limits(Limits::default().max_connections(1))
+                    .resolve("two.test", server.addr())
+                    .resolve("two.test", server.addr());
+                let client = Client::builder()
+                    .transport(transport)
+                    .timeout(t)
+                    .build()
+                    .unwrap();
+                let url = format!("http://two.test:{}/", server.addr().port());
+                let c = client.clone();
+                // Three at once on one connection: two wait for the pool.
+                let results = concurrently(3, move |_| get_text(c.clone(), url.clone())).await;
+                for r in results {
+                    assert_eq!(r.unwrap(), "slow", "{t:?}");
+                }
+            }
+        }
+    }
+}
