@@ -26,6 +26,10 @@ const DIRECT_READ_SIZE: usize = 32 * 1024;
 const BODY_BUFFER_SIZE: usize = 64 * 1024;
 /// The size of each read from a streaming request body.
 const BODY_CHUNK_SIZE: usize = 64 * 1024;
+/// The most interim (1xx) responses one exchange may bring before its final
+/// response; their total size is bounded by the head-size limit as well. A
+/// server sending `100 Continue` without end never lets a read time out.
+const MAX_INTERIM_RESPONSES: usize = 64;
 
 /// An open connection, with its read buffer.
 pub(crate) struct Conn {
@@ -392,6 +396,7 @@ impl Conn {
         deadline: &Deadline,
     ) -> std::result::Result<ResponseHead, ExchangeError> {
         let mut received_any = self.start < self.end;
+        let (mut interim, mut interim_bytes) = (0usize, 0usize);
         loop {
             let parsed = parser
                 .parse(&self.buf[self.start..self.end])
@@ -409,7 +414,22 @@ impl Conn {
                     )));
                 }
                 if status.is_informational() {
-                    // 100 Continue, 103 Early Hints, ...: the final response follows.
+                    // 100 Continue, 103 Early Hints, ...: the final response
+                    // follows, after a bounded number of them.
+                    interim += 1;
+                    interim_bytes += parsed.consumed;
+                    if interim > MAX_INTERIM_RESPONSES || interim_bytes > parser.max_head_size() {
+                        return Err(ExchangeError::fatal(Error::new(
+                            ErrorKind::RemoteProtocol,
+                            format!(
+                                "server {} sent more interim (1xx) responses than allowed \
+                                 ({interim} responses, {interim_bytes} bytes; the limits are \
+                                 {MAX_INTERIM_RESPONSES} and the head size limit of {} bytes)",
+                                self.target,
+                                parser.max_head_size()
+                            ),
+                        )));
+                    }
                     parser.reset();
                     continue;
                 }

@@ -82,7 +82,10 @@ cases! {
     te_case_insensitive: "GET" b"HTTP/1.1 200 OK\r\nTransfer-Encoding: CHUNKED\r\n\r\n2\r\nhi\r\n0\r\n\r\n" => Body(b"hi");
     // chunked must be the final coding.
     te_chunked_then_identity: "GET" b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\n2\r\nhi\r\n0\r\n\r\n" => Error(RP);
-    te_identity_then_chunked: "GET" b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity, chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" => Body(b"hi");
+    // Nothing this client can remove may come before the final chunked,
+    // and identity is no transfer coding any more (§6.1, §7): refused.
+    te_identity_then_chunked: "GET" b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity, chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" => Error(RP);
+    te_identity_then_chunked_headers: "GET" b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" => Error(RP);
     // chunked applied twice is forbidden.
     te_repeated_headers: "GET" b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" => Error(RP);
     // Empty list elements are allowed (RFC 9110 §5.6.1).
@@ -96,7 +99,9 @@ cases! {
     te_identity_only: "GET" b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nto close" => Body(b"to close");
     // Whitespace before the colon must be rejected (§5.1).
     te_space_before_colon: "GET" b"HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" => Error(RP);
-    te_http10: "GET" b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" => Body(b"hi");
+    // HTTP/1.0 has no transfer codings: faulty framing (§6.1), refused.
+    te_http10: "GET" b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" => Error(RP);
+    te_http10_with_cl: "GET" b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nhi" => Error(RP);
 
     // --- Chunk framing (§7.1) ---
     chunk_size_overflow: "GET" b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\nx\r\n0\r\n\r\n" => BodyError(RP);
@@ -128,7 +133,16 @@ cases! {
     status_two_digits: "GET" b"HTTP/1.1 20 OK\r\n\r\n" => Error(RP);
     version_two: "GET" b"HTTP/2 200 OK\r\n\r\n" => Error(RP);
     version_lowercase: "GET" b"http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" => Error(RP);
-    version_one_two: "GET" b"HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n" => Error(RP);
+    // A higher minor version is read as the highest implemented (RFC 9110 §2.5).
+    version_one_two: "GET" b"HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok" => Body(b"ok");
+    version_one_nine_chunked: "GET" b"HTTP/1.9 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n" => Body(b"ok");
+    version_two_zero: "GET" b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n" => Error(RP);
+    version_zero_nine: "GET" b"HTTP/0.9 200 OK\r\nContent-Length: 0\r\n\r\n" => Error(RP);
+    // Status codes run from 100 to 599 (RFC 9110 §15).
+    status_600: "GET" b"HTTP/1.1 600 Beyond\r\nContent-Length: 2\r\n\r\nok" => Error(RP);
+    status_999: "GET" b"HTTP/1.1 999 Beyond\r\nContent-Length: 2\r\n\r\nok" => Error(RP);
+    status_099: "GET" b"HTTP/1.1 099 Below\r\nContent-Length: 2\r\n\r\nok" => Error(RP);
+    status_599: "GET" b"HTTP/1.1 599 Edge\r\nContent-Length: 2\r\n\r\nok" => Body(b"ok");
     reason_missing: "GET" b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok" => Body(b"ok");
     // obs-text in the reason phrase is allowed (§4).
     reason_obs_text: "GET" b"HTTP/1.1 200 \xc3\x96kay\r\nContent-Length: 2\r\n\r\nok" => Body(b"ok");
@@ -199,6 +213,52 @@ scenario! {
             let got = r.text().await.unwrap();
             assert_eq!(got, "real", "{method}");
         }
+    }
+}
+
+/// A server that sends `interim` without end (bounded here: 60 s or until
+/// the client goes away).
+fn endless_interim(interim: &'static [u8]) -> Server {
+    Server::http(move |_| {
+        Reply::Custom(Box::new(move |w| {
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(60) {
+                if w.write_all(interim).is_err() {
+                    return;
+                }
+            }
+        }))
+    })
+}
+
+scenario! {
+    // Every read succeeds, so no read timeout would ever fire: the interim
+    // responses of one exchange are bounded by count and by total size.
+    async fn endless_interim_responses_are_refused() {
+        let pad: &'static str = Box::leak(format!("HTTP/1.1 103 Early Hints\r\nLink: <{}>\r\n\r\n", "x".repeat(3000)).into_boxed_str());
+        for (interim, limit) in [
+            (&b"HTTP/1.1 100 Continue\r\n\r\n"[..], "64"),
+            (pad.as_bytes(), "head size limit"),
+        ] {
+            let server = endless_interim(interim);
+            let client = Client::builder().timeout(Timeout::from_secs(10)).build().unwrap();
+            let e = client.get(server.url("/")).send().await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::RemoteProtocol, "{e:?}");
+            let msg = e.to_string();
+            assert!(msg.contains("interim (1xx) responses") && msg.contains(&server.addr().to_string()), "{msg}");
+            assert!(msg.contains(limit), "{msg}");
+        }
+    }
+}
+
+scenario! {
+    // Many interim responses below the bounds are still skipped.
+    async fn sixty_four_interim_responses_are_skipped() {
+        let mut raw = b"HTTP/1.1 102 Processing\r\n\r\n".repeat(64);
+        raw.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        let server = Server::http(move |_| Reply::Raw(raw.clone()));
+        let text = Client::new().get(server.url("/")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(text, "ok");
     }
 }
 

@@ -59,10 +59,17 @@ pub fn response_framing(
     }
     // 3. Transfer-Encoding present: it overrides Content-Length, and a
     //    message with both may be an attempt at request smuggling, so the
-    //    connection is closed afterwards. (§6.1: the same for any HTTP/1.0
-    //    message carrying Transfer-Encoding, whose framing is "faulty".)
+    //    connection is closed afterwards. An HTTP/1.0 message carrying
+    //    Transfer-Encoding has faulty framing (§6.1: HTTP/1.0 has no
+    //    transfer codings, so a sender or an intermediary got it wrong and
+    //    where the body ends is not known): refused.
     if headers.contains_key(TRANSFER_ENCODING) {
-        let must_close = headers.contains_key(CONTENT_LENGTH) || version == Version::HTTP_10;
+        if version == Version::HTTP_10 {
+            return Err(remote(
+                "an HTTP/1.0 response has Transfer-Encoding (faulty framing, RFC 9112 §6.1)".into(),
+            ));
+        }
+        let must_close = headers.contains_key(CONTENT_LENGTH);
         return match transfer_coding(headers)? {
             TransferCoding::Chunked => framing(FramingKind::Chunked, must_close),
             // "identity" (obsolete, RFC 7230 removed it) is no coding at all;
@@ -118,6 +125,15 @@ fn transfer_coding(headers: &HeaderMap) -> Result<TransferCoding> {
         return Err(remote(
             "Transfer-Encoding has chunked before another coding".into(),
         ));
+    }
+    // Any coding before the final chunked would have to be removed after
+    // de-chunking; this client removes none (and `identity` is no longer a
+    // transfer coding, RFC 9112 §7): the content cannot be recovered.
+    if chunked_count == 1 && codings.len() > 1 {
+        return Err(remote(format!(
+            "unsupported transfer coding {:?} before chunked",
+            codings[0]
+        )));
     }
     // Any coding other than chunked or identity (gzip, compress, ...) as a
     // transfer coding is rare and would hand the caller still-encoded bytes:
@@ -283,7 +299,10 @@ mod tests {
         chunked: GET 200 ["transfer-encoding": "chunked"] => Some((Chunked, false));
         chunked_case: GET 200 ["transfer-encoding": "Chunked"] => Some((Chunked, false));
         te_and_cl: GET 200 ["transfer-encoding": "chunked", "content-length": "5"] => Some((Chunked, true));
-        identity_then_chunked: GET 200 ["transfer-encoding": "identity, chunked"] => Some((Chunked, false));
+        // RFC 9112 §6.1, §7: nothing this client can remove may come before chunked.
+        identity_then_chunked: GET 200 ["transfer-encoding": "identity, chunked"] => None;
+        identity_then_chunked_headers: GET 200 ["transfer-encoding": "identity", "transfer-encoding": "chunked"] => None;
+        empty_elements_then_chunked: GET 200 ["transfer-encoding": " , chunked,"] => Some((Chunked, false));
         chunked_twice: GET 200 ["transfer-encoding": "chunked, chunked"] => None;
         chunked_twice_headers: GET 200 ["transfer-encoding": "chunked", "transfer-encoding": "chunked"] => None;
         chunked_not_last: GET 200 ["transfer-encoding": "chunked, identity"] => None;
@@ -295,15 +314,18 @@ mod tests {
     }
 
     #[test]
-    fn http10_te_closes() {
-        let f = response_framing(
-            &Method::GET,
-            StatusCode::OK,
-            Version::HTTP_10,
-            &hdrs(&[("transfer-encoding", "chunked")]),
-        )
-        .unwrap();
-        assert_eq!((f.kind, f.must_close), (Chunked, true));
+    fn http10_te_is_faulty_framing() {
+        for te in ["chunked", "identity"] {
+            let e = response_framing(
+                &Method::GET,
+                StatusCode::OK,
+                Version::HTTP_10,
+                &hdrs(&[("transfer-encoding", te), ("content-length", "3")]),
+            )
+            .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::RemoteProtocol);
+            assert!(e.to_string().contains("HTTP/1.0"), "{e}");
+        }
     }
 
     #[test]

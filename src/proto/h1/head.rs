@@ -325,8 +325,20 @@ impl HeadParser {
                 self.max_head_size
             )));
         }
+        let leading = self.leading;
         self.reset();
-        let head_bytes = &buf[..end];
+        let mut head_bytes = &buf[..end];
+        // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as the
+        // highest this client implements, 1.1. httparse knows only 1.0 and
+        // 1.1, so it parses a copy saying 1.1 (a rare path: the fast one
+        // above has already failed on such a head).
+        let patched;
+        if let Some(at) = higher_minor_version(head_bytes, leading) {
+            let mut copy = head_bytes.to_vec();
+            copy[at] = b'1';
+            patched = copy;
+            head_bytes = &patched;
+        }
         let mut resp = httparse::Response::new(&mut []);
         let status = config
             .parse_response_with_uninit_headers(
@@ -363,8 +375,11 @@ impl HeadParser {
             _ => return Err(remote("unsupported HTTP version in response".to_string())),
         };
         let code = resp.code.expect("complete parse has a code");
+        // RFC 9110 §15: status codes run from 100 to 599.
         let status = StatusCode::from_u16(code)
-            .map_err(|_| remote(format!("invalid status code {code}")))?;
+            .ok()
+            .filter(|_| (100..=599).contains(&code))
+            .ok_or_else(|| remote(format!("invalid status code {code} (valid: 100 to 599)")))?;
         let reason = resp.reason.filter(|r| !r.is_empty()).map(|r| r.to_string());
         let mut headers = HeaderMap::with_capacity(resp.headers.len());
         // One copy of the head that every header value shares, rather than
@@ -418,6 +433,17 @@ fn slots<'a, 'h>(
     } else {
         on_heap.resize_with(max, MaybeUninit::uninit);
         on_heap
+    }
+}
+
+/// Where the minor version digit is in a status line (after `leading`
+/// bytes of empty lines) saying `HTTP/1.2` to `HTTP/1.9`; `None` for any
+/// other version.
+fn higher_minor_version(head: &[u8], leading: usize) -> Option<usize> {
+    let line = head.get(leading..)?;
+    match line {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'2'..=b'9', b' ', ..] => Some(leading + 7),
+        _ => None,
     }
 }
 
@@ -669,6 +695,30 @@ mod tests {
     });
     res!(garbage, b"HTTZ/1.1 200 OK\r\n\r\n", err);
     res!(bad_version, b"HTTP/2.0 200 OK\r\n\r\n", err);
+    res!(http_09, b"HTTP/0.9 200 OK\r\n\r\n", err);
+    res!(
+        http_1x_reads_as_11,
+        b"HTTP/1.2 200 OK\r\nA: 1\r\n\r\n",
+        |h| {
+            assert_eq!(h.version, Version::HTTP_11);
+            assert_eq!(h.headers["a"], "1");
+        }
+    );
+    res!(
+        http_19_after_empty_lines,
+        b"\r\nHTTP/1.9 204 No\r\n\r\n",
+        |h| {
+            assert_eq!(h.version, Version::HTTP_11);
+            assert_eq!(h.status, 204);
+        }
+    );
+    res!(http_1_two_digit_minor, b"HTTP/1.10 200 OK\r\n\r\n", err);
+    res!(status_600, b"HTTP/1.1 600 Odd\r\n\r\n", err);
+    res!(status_999, b"HTTP/1.1 999 Odd\r\n\r\n", err);
+    res!(status_599, b"HTTP/1.1 599 Odd\r\n\r\n", |h| assert_eq!(
+        h.status,
+        599
+    ));
     res!(bad_status, b"HTTP/1.1 2000 OK\r\n\r\n", err);
     res!(status_too_small, b"HTTP/1.1 099 OK\r\n\r\n", err);
     res!(nul_in_header, b"HTTP/1.1 200 OK\r\nA: x\0y\r\n\r\n", err);
