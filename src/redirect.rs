@@ -1,9 +1,7 @@
 //! Redirect decisions (RFC 9110 §15.4), sans-IO, as httpx makes them:
 //! which responses redirect, and the request that follows one.
 
-use http::header::{
-    HeaderMap, AUTHORIZATION, CONTENT_LENGTH, COOKIE, HOST, LOCATION, TRANSFER_ENCODING,
-};
+use http::header::{HeaderMap, AUTHORIZATION, COOKIE, HOST, LOCATION};
 use http::{Method, StatusCode};
 use url::Url;
 
@@ -81,8 +79,9 @@ fn is_https_upgrade(from: &Url, to: &Url) -> bool {
 /// The headers of the request after a redirect from `from` to `to`:
 /// credentials dropped on a change of origin (but an http to https upgrade)
 /// and on any https to http downgrade; `Host` and `Cookie` dropped (the
-/// cookie jar selects cookies for the new URL); body framing headers dropped
-/// when the body is.
+/// cookie jar selects cookies for the new URL); when the body is dropped
+/// (the method became GET), its framing and content-specific fields too,
+/// whoever set them (RFC 9110 §15.4, as curl does).
 pub fn headers(headers: &HeaderMap, from: &Url, to: &Url, body_dropped: bool) -> HeaderMap {
     let mut h = headers.clone();
     let downgrade = from.scheme() == "https" && to.scheme() == "http";
@@ -95,11 +94,26 @@ pub fn headers(headers: &HeaderMap, from: &Url, to: &Url, body_dropped: bool) ->
     h.remove(HOST);
     h.remove(COOKIE);
     if body_dropped {
-        h.remove(CONTENT_LENGTH);
-        h.remove(TRANSFER_ENCODING);
+        for name in CONTENT_FIELDS {
+            h.remove(*name);
+        }
     }
     h
 }
+
+/// The fields that describe a request's content, removed with it when a
+/// redirect turns the method into GET (RFC 9110 §15.4 lists the content
+/// headers; `Digest` and `Last-Modified` describe the content too).
+const CONTENT_FIELDS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "content-language",
+    "content-location",
+    "transfer-encoding",
+    "digest",
+    "last-modified",
+];
 
 /// The body of the request after a redirect: none when the method became
 /// GET (or HEAD); else the body again, which must be replayable.
@@ -215,6 +229,26 @@ mod tests {
         assert!(!moved.contains_key("proxy-authorization"));
         assert!(!moved.contains_key(COOKIE));
         assert_eq!(moved["x-keep"], "1");
+    }
+
+    #[test]
+    fn content_fields_go_with_the_body() {
+        let mut h = HeaderMap::new();
+        for name in CONTENT_FIELDS {
+            h.insert(*name, "v".parse().unwrap());
+        }
+        h.insert("x-keep", "1".parse().unwrap());
+        h.insert("accept", "*/*".parse().unwrap());
+        let (from, to) = (u("http://a/x"), u("http://a/y"));
+        let dropped = headers(&h, &from, &to, true);
+        for name in CONTENT_FIELDS {
+            assert!(!dropped.contains_key(*name), "{name} kept without a body");
+        }
+        assert_eq!(dropped["x-keep"], "1");
+        assert_eq!(dropped["accept"], "*/*");
+        // 307/308 keep method, body and every header.
+        let kept = headers(&h, &from, &to, false);
+        assert_eq!(kept.len(), h.len());
     }
 
     #[test]

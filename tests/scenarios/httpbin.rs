@@ -250,3 +250,21 @@ scenario! {
         assert_eq!(json(&text)["cookies"], serde_json::json!({"b": "2"}));
     }
 }
+
+scenario! {
+    // A POST through a 302 or a 303 arrives as a GET without the form's
+    // Content-Type (RFC 9110 §15.4); through a 307 it stays a POST with it.
+    async fn content_type_goes_when_a_redirect_makes_a_get() {
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        for (code, kept) in [(302, false), (303, false), (307, true)] {
+            let to = if kept { "/post" } else { "/get" };
+            let url = httpbin(&format!("/redirect-to?url={to}&status_code={code}"));
+            let r = client.post(url).form(&[("x", "1")]).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{code}");
+            let text = r.text().await.unwrap();
+            let v = json(&text);
+            let ct = v["headers"].get("Content-Type");
+            assert_eq!(ct.is_some(), kept, "{code}: {text}");
+        }
+    }
+}

@@ -90,6 +90,48 @@ scenario! {
 }
 
 scenario! {
+    // RFC 9110 §15.4: when a redirect turns the method into GET, the
+    // content's own fields go with the body, whoever set them (a form's
+    // Content-Type set by the client, others by the caller); 307 and 308
+    // keep method, body and every field.
+    async fn content_fields_go_when_the_method_becomes_get() {
+        let server = Server::http(|req| match req.target.as_str() {
+            "/301" => redirect(301, "/echo"),
+            "/302" => redirect(302, "/echo"),
+            "/303" => redirect(303, "/echo"),
+            "/307" => redirect(307, "/echo"),
+            "/308" => redirect(308, "/echo"),
+            _ => Reply::ok("echo"),
+        });
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        let content = ["content-type", "content-length", "content-encoding", "content-language", "content-location", "digest", "last-modified"];
+        let cases = [("POST", "/301", false), ("POST", "/302", false), ("POST", "/303", false), ("PUT", "/303", false), ("POST", "/307", true), ("PUT", "/308", true)];
+        for (method, path, kept) in cases {
+            let m = Method::from_bytes(method.as_bytes()).unwrap();
+            let r = client
+                .request(m, server.url(path))
+                .form(&[("a", "1")])
+                .header("Content-Encoding", "identity")
+                .header("Content-Language", "en")
+                .header("Content-Location", "/doc")
+                .header("Digest", "sha-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=")
+                .header("Last-Modified", "Wed, 21 Oct 2015 07:28:00 GMT")
+                .header("X-Other", "stays")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let last = server.requests().pop().unwrap();
+            for name in content {
+                assert_eq!(last.header(name).is_some(), kept, "{method} {path}: {name} in {:?}", last.raw_head);
+            }
+            assert_eq!(last.header("x-other"), Some("stays"), "{method} {path}");
+            assert_eq!(last.method, if kept { method } else { "GET" }, "{method} {path}");
+        }
+    }
+}
+
+scenario! {
     async fn relative_and_scheme_relative_locations() {
         let server = Server::http(|req| match req.target.as_str() {
             "/a/start" => redirect(301, "next"),
