@@ -17,7 +17,8 @@
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use ferrohttp::{Body, Client, ErrorKind, HeaderName, HeaderValue, Method, Response, Timeout};
 
@@ -39,6 +40,8 @@ Usage: fetch [options...] <url>
  -I, --head                 Show document info only (HEAD request)
      --connect-timeout <s>  Maximum time allowed to connect (default 300)
  -m, --max-time <s>         Maximum time allowed for the whole transfer
+ -y, --speed-time <s>       Abort below --speed-limit for this long (default 30)
+ -Y, --speed-limit <speed>  Abort if slower than this many bytes/s (default 1)
      --retry <num>          Retry transient failures (timeouts, 408, 429, 5xx)
      --unix-socket <path>   Connect through this Unix domain socket
      --interface <addr>     Use this source IP address
@@ -120,6 +123,8 @@ struct Options {
     head: bool,
     connect_timeout: Option<f64>,
     max_time: Option<f64>,
+    speed_time: Option<u64>,
+    speed_limit: Option<u64>,
     retry: u32,
     unix_socket: Option<String>,
     interface: Option<std::net::IpAddr>,
@@ -221,7 +226,7 @@ fn main() -> ExitCode {
 
 /// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
 fn expand_short(args: &[String]) -> Vec<String> {
-    const WITH_VALUE: &str = "XHdoeAmEubc";
+    const WITH_VALUE: &str = "XHdoeAmEubcyY";
     let mut out = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
@@ -277,14 +282,9 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "-I" | "--head" => o.head = true,
             "--connect-timeout" => o.connect_timeout = Some(seconds(a, &value(&mut i, a)?)?),
             "-m" | "--max-time" => o.max_time = Some(seconds(a, &value(&mut i, a)?)?),
-            "--retry" => {
-                o.retry = value(&mut i, a)?.parse().map_err(|_| {
-                    Failure::new(
-                        2,
-                        format!("option {a}: expected a proper numerical parameter"),
-                    )
-                })?;
-            }
+            "-y" | "--speed-time" => o.speed_time = Some(number(a, &value(&mut i, a)?)?),
+            "-Y" | "--speed-limit" => o.speed_limit = Some(number(a, &value(&mut i, a)?)?),
+            "--retry" => o.retry = number(a, &value(&mut i, a)?)?,
             "--unix-socket" => o.unix_socket = Some(value(&mut i, a)?),
             "--cacert" => o.cacert = Some(value(&mut i, a)?),
             "--capath" => o.capath = Some(value(&mut i, a)?),
@@ -293,14 +293,7 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "--key" => o.key = Some(value(&mut i, a)?),
             "--pass" => o.pass = Some(value(&mut i, a)?),
             "-L" | "--location" => o.location = true,
-            "--max-redirs" => {
-                o.max_redirs = Some(value(&mut i, a)?.parse().map_err(|_| {
-                    Failure::new(
-                        2,
-                        format!("option {a}: expected a proper numerical parameter"),
-                    )
-                })?);
-            }
+            "--max-redirs" => o.max_redirs = Some(number(a, &value(&mut i, a)?)?),
             "-u" | "--user" => o.user = Some(value(&mut i, a)?),
             "--digest" => o.digest = true,
             "-n" | "--netrc" => o.netrc = true,
@@ -341,6 +334,88 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
         return Err(Failure::new(2, "no URL specified"));
     }
     Ok(Some(o))
+}
+
+/// A whole non-negative number, as curl's counting options take.
+fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, Failure> {
+    v.parse().map_err(|_| {
+        Failure::new(
+            2,
+            format!("option {flag}: expected a proper numerical parameter"),
+        )
+    })
+}
+
+/// curl's low-speed abort (`-y`/`-Y`): a transfer that moves fewer than
+/// `limit` bytes per second over a whole `period` is aborted. Checked at
+/// each read and, while the server sends nothing, at each read timeout
+/// (the client's read timeout is the period, so a stall is seen when it
+/// has lasted a whole period).
+struct LowSpeed {
+    limit: u64,
+    period: Duration,
+    started: Instant,
+    /// (when, bytes so far), at most one sample per tenth of the period,
+    /// oldest first, reaching back one sample past the period.
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl LowSpeed {
+    /// From the options: on when `-y` or `-Y` is given (curl's defaults:
+    /// 1 byte/s, 30 s), off with a period of 0.
+    fn from_options(o: &Options) -> Option<LowSpeed> {
+        if o.speed_time.is_none() && o.speed_limit.is_none() {
+            return None;
+        }
+        let period = o.speed_time.unwrap_or(30);
+        (period > 0).then(|| LowSpeed {
+            limit: o.speed_limit.unwrap_or(1),
+            period: Duration::from_secs(period),
+            started: Instant::now(),
+            samples: VecDeque::new(),
+        })
+    }
+
+    /// Records that `total` bytes have arrived by now; the failure when the
+    /// last whole period moved fewer than `limit` bytes per second.
+    fn check(&mut self, total: u64) -> Result<(), Failure> {
+        let now = Instant::now();
+        if self
+            .samples
+            .back()
+            .is_none_or(|(at, _)| now.duration_since(*at) >= self.period / 10)
+        {
+            self.samples.push_back((now, total));
+        }
+        // Keep one sample at or before the start of the period.
+        while self.samples.len() > 1 && now.duration_since(self.samples[1].0) >= self.period {
+            self.samples.pop_front();
+        }
+        if now.duration_since(self.started) < self.period {
+            return Ok(());
+        }
+        let since = match self.samples.front() {
+            Some((at, bytes)) if now.duration_since(*at) >= self.period => *bytes,
+            // No sample that old: count from the start of the transfer.
+            _ => 0,
+        };
+        let moved = total - since;
+        if moved < self.limit.saturating_mul(self.period.as_secs()) {
+            return Err(self.failure());
+        }
+        Ok(())
+    }
+
+    fn failure(&self) -> Failure {
+        Failure::new(
+            28,
+            format!(
+                "Operation too slow. Less than {} bytes/sec transferred the last {} seconds",
+                self.limit,
+                self.period.as_secs()
+            ),
+        )
+    }
 }
 
 /// A non-negative number of seconds, as curl's time options take.
@@ -451,8 +526,13 @@ fn run(o: &Options) -> Result<u8, Failure> {
 
     // curl waits up to 300 s to connect and has no read timeout by default.
     let connect = Duration::from_secs_f64(o.connect_timeout.unwrap_or(300.0));
+    let mut low_speed = LowSpeed::from_options(o);
+    // With -y/-Y, a read waits at most one period: a silent server is then
+    // too slow by any limit, and a body read on after its read timeout
+    // resumes, so the check below sees a stall when it has lasted a period.
     let timeout = Timeout::none()
         .connect(connect)
+        .read(low_speed.as_ref().map(|l| l.period))
         .total(o.max_time.map(Duration::from_secs_f64));
     let mut builder = Client::builder()
         .timeout(timeout)
@@ -543,7 +623,10 @@ fn run(o: &Options) -> Result<u8, Failure> {
                 delay = (delay * 2).min(Duration::from_secs(600));
                 retries_left -= 1;
             }
-            _ => break result?,
+            _ => match (result, &low_speed) {
+                (Err(e), Some(l)) if e.kind() == ErrorKind::ReadTimeout => return Err(l.failure()),
+                (result, _) => break result?,
+            },
         }
     };
     if let Some(path) = &o.cookie_jar {
@@ -589,7 +672,13 @@ fn run(o: &Options) -> Result<u8, Failure> {
     let progress =
         (o.output.as_deref().is_some_and(|p| p != "-") && !o.silent && io::stderr().is_terminal())
             .then(|| progress_bar(&response));
-    copy_body(&mut response, &mut out, to_terminal, progress.as_ref())?;
+    copy_body(
+        &mut response,
+        &mut out,
+        to_terminal,
+        progress.as_ref(),
+        low_speed.as_mut(),
+    )?;
     out.flush().map_err(write_err)?;
     if let Some(p) = progress {
         p.finish();
@@ -692,13 +781,20 @@ fn copy_body(
     out: &mut dyn Write,
     to_terminal: bool,
     progress: Option<&indicatif::ProgressBar>,
+    mut low_speed: Option<&mut LowSpeed>,
 ) -> Result<(), Failure> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut first = true;
     loop {
-        let n = match response.read(&mut buf) {
+        let read = response.read(&mut buf).map_err(ferrohttp::Error::from);
+        if let Some(l) = low_speed.as_deref_mut() {
+            l.check(response.num_bytes_downloaded())?;
+        }
+        let n = match read {
             Ok(n) => n,
-            Err(e) => return Err(ferrohttp::Error::from(e).into()),
+            // A read timeout only marks a check (above): the body resumes.
+            Err(e) if low_speed.is_some() && e.kind() == ErrorKind::ReadTimeout => continue,
+            Err(e) => return Err(e.into()),
         };
         if n == 0 {
             return Ok(());

@@ -352,6 +352,7 @@ fn bare_host_defaults_to_http() {
 #[test]
 fn max_time_exits_28() {
     let server = Server::http(|_| Reply::Stall(std::time::Duration::from_secs(3)));
+    fetch_bin(); // built before the clock starts
     let started = std::time::Instant::now();
     let out = fetch(&["-m", "0.3", &server.url("/")]);
     assert_eq!(
@@ -361,6 +362,108 @@ fn max_time_exits_28() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
+/// A server that sends `head`, then `pieces` of body (each after `every`),
+/// then holds the connection for `hold` before closing.
+fn paced_server(
+    head: &'static str,
+    pieces: Vec<&'static [u8]>,
+    every: std::time::Duration,
+    hold: std::time::Duration,
+) -> Server {
+    Server::http(move |_| {
+        let pieces = pieces.clone();
+        Reply::Custom(Box::new(move |w| {
+            let _ = w.write_all(head.as_bytes()).and_then(|()| w.flush());
+            for p in pieces {
+                std::thread::sleep(every);
+                if w.write_all(p).and_then(|()| w.flush()).is_err() {
+                    return;
+                }
+            }
+            std::thread::sleep(hold);
+        }))
+    })
+}
+
+/// `fetch -y/-Y`: exit 28 with curl's message, well before the server
+/// would have closed.
+fn assert_too_slow(out: &Output, started: std::time::Instant, hold: std::time::Duration) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(28), "{stderr}");
+    assert!(stderr.contains("Operation too slow. Less than"), "{stderr}");
+    assert!(started.elapsed() < hold, "fetch waited for the server to close");
+}
+
+#[test]
+fn speed_time_aborts_a_silent_server() {
+    let hold = std::time::Duration::from_secs(20);
+    let server = Server::http(move |_| Reply::Stall(hold));
+    fetch_bin(); // built before the clock starts
+    let started = std::time::Instant::now();
+    let out = fetch(&["-y", "2", &server.url("/")]);
+    assert_too_slow(&out, started, hold);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Less than 1 bytes/sec transferred the last 2 seconds"));
+}
+
+#[test]
+fn speed_time_aborts_a_body_that_stalls_half_way() {
+    let hold = std::time::Duration::from_secs(20);
+    let server = paced_server(
+        "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n",
+        vec![&[b'a'; 1000]],
+        std::time::Duration::ZERO,
+        hold,
+    );
+    let dir = std::env::temp_dir().join(format!("fetch-stall-{}", std::process::id()));
+    fetch_bin(); // built before the clock starts
+    let started = std::time::Instant::now();
+    let out = fetch(&["-s", "-S", "-y", "2", "-o", dir.to_str().unwrap(), &server.url("/")]);
+    assert_too_slow(&out, started, hold);
+    // What arrived before the stall was written out, as curl does.
+    assert_eq!(std::fs::read(&dir).unwrap(), vec![b'a'; 1000]);
+    let _ = std::fs::remove_file(&dir);
+}
+
+#[test]
+fn speed_limit_aborts_a_trickle_below_it() {
+    // 10 bytes every 200 ms is 50 bytes/s, under -Y 1000.
+    let hold = std::time::Duration::from_secs(10);
+    let server = paced_server(
+        "HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n",
+        vec![b"0123456789"; 100],
+        std::time::Duration::from_millis(200),
+        hold,
+    );
+    fetch_bin(); // built before the clock starts
+    let started = std::time::Instant::now();
+    let out = fetch(&["-Y", "1000", "-y", "1", &server.url("/")]);
+    assert_too_slow(&out, started, hold);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Less than 1000 bytes/sec transferred the last 1 seconds"));
+}
+
+#[test]
+fn steady_slow_body_above_the_limit_completes() {
+    // 200 bytes every 100 ms (2 000 bytes/s) for 3 s, with -Y 500 -y 1.
+    let server = paced_server(
+        "HTTP/1.1 200 OK\r\nContent-Length: 6000\r\n\r\n",
+        vec![&[b'z'; 200]; 30],
+        std::time::Duration::from_millis(100),
+        std::time::Duration::ZERO,
+    );
+    let out = fetch(&["-Y", "500", "-y", "1", &server.url("/")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, vec![b'z'; 6000]);
+}
+
+#[test]
+fn speed_options_take_whole_numbers() {
+    for args in [["-y", "x"], ["-Y", "-5"], ["--speed-time", "1.5"]] {
+        let out = fetch(&[args[0], args[1], "http://127.0.0.1:9/"]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("expected a proper numerical parameter"));
+    }
 }
 
 #[test]
