@@ -14,10 +14,10 @@
 //! for features ferrohttp has not grown yet (`-L`, `-u`, `-x`, `-k`, ...) are
 //! refused with "not supported yet".
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use ferrohttp::{Body, Client, ErrorKind, HeaderName, HeaderValue, Method, Response, Timeout};

@@ -393,7 +393,10 @@ fn assert_too_slow(out: &Output, started: std::time::Instant, hold: std::time::D
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(28), "{stderr}");
     assert!(stderr.contains("Operation too slow. Less than"), "{stderr}");
-    assert!(started.elapsed() < hold, "fetch waited for the server to close");
+    assert!(
+        started.elapsed() < hold,
+        "fetch waited for the server to close"
+    );
 }
 
 #[test]
@@ -404,7 +407,8 @@ fn speed_time_aborts_a_silent_server() {
     let started = std::time::Instant::now();
     let out = fetch(&["-y", "2", &server.url("/")]);
     assert_too_slow(&out, started, hold);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Less than 1 bytes/sec transferred the last 2 seconds"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("Less than 1 bytes/sec transferred the last 2 seconds"));
 }
 
 #[test]
@@ -419,7 +423,15 @@ fn speed_time_aborts_a_body_that_stalls_half_way() {
     let dir = std::env::temp_dir().join(format!("fetch-stall-{}", std::process::id()));
     fetch_bin(); // built before the clock starts
     let started = std::time::Instant::now();
-    let out = fetch(&["-s", "-S", "-y", "2", "-o", dir.to_str().unwrap(), &server.url("/")]);
+    let out = fetch(&[
+        "-s",
+        "-S",
+        "-y",
+        "2",
+        "-o",
+        dir.to_str().unwrap(),
+        &server.url("/"),
+    ]);
     assert_too_slow(&out, started, hold);
     // What arrived before the stall was written out, as curl does.
     assert_eq!(std::fs::read(&dir).unwrap(), vec![b'a'; 1000]);
@@ -440,7 +452,8 @@ fn speed_limit_aborts_a_trickle_below_it() {
     let started = std::time::Instant::now();
     let out = fetch(&["-Y", "1000", "-y", "1", &server.url("/")]);
     assert_too_slow(&out, started, hold);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Less than 1000 bytes/sec transferred the last 1 seconds"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("Less than 1000 bytes/sec transferred the last 1 seconds"));
 }
 
 #[test]
@@ -453,7 +466,11 @@ fn steady_slow_body_above_the_limit_completes() {
         std::time::Duration::ZERO,
     );
     let out = fetch(&["-Y", "500", "-y", "1", &server.url("/")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.stdout, vec![b'z'; 6000]);
 }
 
@@ -462,7 +479,9 @@ fn speed_options_take_whole_numbers() {
     for args in [["-y", "x"], ["-Y", "-5"], ["--speed-time", "1.5"]] {
         let out = fetch(&[args[0], args[1], "http://127.0.0.1:9/"]);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("expected a proper numerical parameter"));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("expected a proper numerical parameter")
+        );
     }
 }
 
