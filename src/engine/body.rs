@@ -354,6 +354,20 @@ impl ResponseBody {
     pub(crate) fn is_finished(&self) -> bool {
         self.finished
     }
+
+    /// A read failed with `e`: unless it is a read timeout of its own (the
+    /// body resumes after it), the body stays failed and its connection,
+    /// in an unknown state, is closed.
+    #[cold]
+    fn fail(&mut self, e: Error) -> Error {
+        if e.kind() != ErrorKind::ReadTimeout {
+            self.failed = Some((e.kind(), e.message().to_string()));
+            if let Source::Conn(c) = &mut self.source {
+                c.abandon();
+            }
+        }
+        e
+    }
 }
 
 #[maybe]
@@ -396,16 +410,10 @@ impl ResponseBody {
         if let Some((kind, message)) = &self.failed {
             return Err(Error::new(*kind, message.clone()));
         }
-        let result = self.read_decoded(out).await;
-        if let Err(e) = &result {
-            if e.kind() != ErrorKind::ReadTimeout {
-                self.failed = Some((e.kind(), e.message().to_string()));
-                if let Source::Conn(c) = &mut self.source {
-                    c.abandon();
-                }
-            }
+        match self.read_decoded(out).await {
+            Ok(n) => Ok(n),
+            Err(e) => Err(self.fail(e)),
         }
-        result
     }
 
     async fn read_decoded(&mut self, out: &mut [u8]) -> Result<usize> {

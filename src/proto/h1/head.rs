@@ -259,6 +259,11 @@ impl HeadParser {
     /// `RemoteProtocol` for a malformed head, too many headers, a head larger than
     /// the limit, or a header value that is not a valid field value.
     pub fn parse(&mut self, buf: &[u8]) -> Result<Option<ParsedHead>> {
+        // Nothing yet (a connection's first look before it reads): not an
+        // attempt, so the whole head that arrives next takes the fast path.
+        if buf.is_empty() {
+            return Ok(None);
+        }
         // The usual limit fits on the stack, left uninitialised (httparse
         // writes a slot before it hands it out): no allocation and no 4 KiB
         // of zeroing per response. A larger limit allocates, and only when
@@ -327,18 +332,27 @@ impl HeadParser {
         }
         let leading = self.leading;
         self.reset();
-        let mut head_bytes = &buf[..end];
-        // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as the
-        // highest this client implements, 1.1. httparse knows only 1.0 and
-        // 1.1, so it parses a copy saying 1.1 (a rare path: the fast one
-        // above has already failed on such a head).
-        let patched;
-        if let Some(at) = higher_minor_version(head_bytes, leading) {
-            let mut copy = head_bytes.to_vec();
-            copy[at] = b'1';
-            patched = copy;
-            head_bytes = &patched;
-        }
+        let head_bytes = &buf[..end];
+        let head = match higher_minor_version(head_bytes, leading) {
+            None => self.parse_whole(config, head_bytes)?,
+            Some(at) => self.parse_as_http11(config, head_bytes, at)?,
+        };
+        Ok(Some(ParsedHead {
+            head,
+            consumed: end,
+        }))
+    }
+
+    /// Parses `head_bytes`, known to hold exactly one whole head. Not
+    /// inlined: the usual head takes the fast path in `parse`.
+    #[inline(never)]
+    fn parse_whole(
+        &self,
+        config: httparse::ParserConfig,
+        head_bytes: &[u8],
+    ) -> Result<ResponseHead> {
+        let mut on_stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+        let mut on_heap = Vec::new();
         let mut resp = httparse::Response::new(&mut []);
         let status = config
             .parse_response_with_uninit_headers(
@@ -360,11 +374,22 @@ impl HeadParser {
                 "malformed response head: incomplete status line".to_string(),
             ));
         }
-        let head = Self::head_from(&resp, head_bytes)?;
-        Ok(Some(ParsedHead {
-            head,
-            consumed: end,
-        }))
+        Self::head_from(&resp, head_bytes)
+    }
+
+    /// RFC 9110 §2.5: a higher minor version of HTTP/1 (its digit at `at`)
+    /// is processed as the highest this client implements, 1.1. httparse
+    /// knows only 1.0 and 1.1, so it parses a copy saying 1.1.
+    #[cold]
+    fn parse_as_http11(
+        &self,
+        config: httparse::ParserConfig,
+        head_bytes: &[u8],
+        at: usize,
+    ) -> Result<ResponseHead> {
+        let mut copy = head_bytes.to_vec();
+        copy[at] = b'1';
+        self.parse_whole(config, &copy)
     }
 
     /// The head httparse parsed from `head_bytes` (exactly the head).
@@ -752,6 +777,19 @@ mod tests {
         // Endless empty lines still meet the head size limit.
         let e = parse_all(&b"\r\n".repeat(DEFAULT)).unwrap_err();
         assert!(e.to_string().contains("larger than the limit"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_buffer_is_not_an_attempt() {
+        // A connection looks at its (empty) buffer before its first read;
+        // the whole head that arrives then must still take the fast path.
+        let mut p = HeadParser::new(DEFAULT, 100);
+        assert!(p.parse(b"").unwrap().is_none());
+        assert_eq!(p.scanned, 0, "the fast path stays open");
+        let parsed = p.parse(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n").unwrap().unwrap();
+        assert_eq!(parsed.head.status, 200);
+        assert!(p.parse(b"HTTP/1.1 2").unwrap().is_none());
+        assert_ne!(p.scanned, 0, "a partial head was an attempt");
     }
 
     #[test]
