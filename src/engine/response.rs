@@ -24,7 +24,19 @@ const COLLECT_CHUNK_SIZE: usize = 16 * 1024;
 /// Collect the body with `bytes()`, `text()` or `json()`, or stream it: the
 /// blocking `Response` is a `std::io::Read`, the async one a
 /// `tokio::io::AsyncRead` and a stream of chunks; both have `chunk()`.
-/// Dropping a response before its body was read closes its connection.
+/// Dropping a response before its body was read closes its connection
+/// (unless the rest of the body has already arrived).
+///
+/// # Reading after an error
+/// A read that times out on its own read timeout takes nothing: read again
+/// and the body resumes with exactly its next bytes (so a caller can wait
+/// longer, or give up). Any other error — the server closing early, a
+/// broken chunk, bad compressed data, the total deadline — fails the body:
+/// its connection is closed and every later read returns an error of the
+/// same kind, never a clean end. With `AsyncResponse`, a read future dropped
+/// part way (by `tokio::time::timeout` or `select!`) is a read that never
+/// happened. A connection goes back to the pool only when its response was
+/// read to its end in good order.
 pub struct Response {
     head: ResponseHead,
     /// The request as sent (its body dropped); `None` for a hand-made one.
