@@ -331,3 +331,51 @@ scenario! {
         assert_eq!(got, "native");
     }
 }
+
+scenario! {
+    // Over TLS a read timeout fires inside the TLS layer (rustls reading
+    // records from the socket; tokio-rustls's read future dropped by the
+    // timeout): the body still resumes with exactly its next bytes.
+    async fn tls_body_resumes_after_read_timeouts() {
+        use crate::support::reliability::{body, check_at, BODY_LEN, PAUSE};
+        let pki = Pki::new();
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |_| {
+            Reply::Custom(Box::new(|w| {
+                let data = body();
+                let mut wire = format!("HTTP/1.1 200 OK\r\nContent-Length: {BODY_LEN}\r\n\r\n").into_bytes();
+                let head = wire.len();
+                wire.extend_from_slice(&data);
+                let cuts = [0, head + BODY_LEN / 5, head + BODY_LEN * 3 / 5, wire.len()];
+                for (i, piece) in cuts.windows(2).enumerate() {
+                    if i > 0 {
+                        std::thread::sleep(PAUSE);
+                    }
+                    if w.write_all(&wire[piece[0]..piece[1]]).and_then(|()| w.flush()).is_err() {
+                        return;
+                    }
+                }
+            }))
+        });
+        let client = trusting(&pki)
+            .timeout(ferrohttp::Timeout::from_secs(10).read(Duration::from_millis(250)))
+            .build()
+            .unwrap();
+        let want = body();
+        let mut r = client.get(server.url("secure.test", "/")).send().await.unwrap();
+        let mut buf = vec![0u8; 1024];
+        let (mut got, mut timeouts) = (0usize, 0);
+        loop {
+            match read_into(&mut r, &mut buf).await {
+                Ok(0) => break,
+                Ok(n) => {
+                    check_at(&want, got, &buf[..n]);
+                    got += n;
+                }
+                Err(e) if e.kind() == ErrorKind::ReadTimeout && timeouts < 40 => timeouts += 1,
+                Err(e) => panic!("read failed after {got} bytes: {e:?}"),
+            }
+        }
+        assert_eq!(got, BODY_LEN);
+        assert!(timeouts >= 2, "the read timeout fired in both pauses ({timeouts} times)");
+    }
+}

@@ -786,7 +786,10 @@ mod tests {
         let mut p = HeadParser::new(DEFAULT, 100);
         assert!(p.parse(b"").unwrap().is_none());
         assert_eq!(p.scanned, 0, "the fast path stays open");
-        let parsed = p.parse(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n").unwrap().unwrap();
+        let parsed = p
+            .parse(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(parsed.head.status, 200);
         assert!(p.parse(b"HTTP/1.1 2").unwrap().is_none());
         assert_ne!(p.scanned, 0, "a partial head was an attempt");
