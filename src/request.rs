@@ -196,7 +196,9 @@ impl Request {
     }
 }
 
-/// `Cookie: a=1; b=2` for `pairs`; `None` for no pairs.
+/// `Cookie: a=1; b=2` for `pairs`; `None` for no pairs. (With the
+/// `cookies` feature the jar builds the header.)
+#[cfg(not(feature = "cookies"))]
 pub(crate) fn cookie_header(pairs: &[(String, String)]) -> Option<http::HeaderValue> {
     if pairs.is_empty() {
         return None;

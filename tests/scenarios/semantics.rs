@@ -173,6 +173,26 @@ scenario! {
 }
 
 scenario! {
+    // RFC 6265: the Cookie header lists the longest path first, then the
+    // oldest (§5.4); values go back as the bytes came (UTF-8 here); Expires
+    // in any of the date forms servers send (§5.1.1) deletes.
+    async fn cookie_order_utf8_values_and_loose_dates() {
+        let server = Server::http(|req| match req.target.as_str() {
+            "/set" => Reply::raw("HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2\r\nSet-Cookie: foo=春节回家路\r\nSet-Cookie: deep=3; Path=/x\r\nSet-Cookie: p=4; Expires=Thursday, 01-Jan-99 00:00:00 GMT\r\nSet-Cookie: q=5; Expires=Wed, 1 Jan 2098 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n"),
+            "/unset" => Reply::raw("HTTP/1.1 200 OK\r\nSet-Cookie: a=; Expires=Thu Jan 1 00:00:00 1970\r\nSet-Cookie: q=; Expires=Wed, 1 Jan 2020 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n"),
+            _ => Reply::ok(req.header("cookie").unwrap_or("-")),
+        });
+        let client = Client::new();
+        client.get(server.url("/set")).send().await.unwrap().bytes().await.unwrap();
+        let got = client.get(server.url("/x/page")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "deep=3; a=1; b=2; foo=春节回家路; q=5");
+        client.get(server.url("/unset")).send().await.unwrap().bytes().await.unwrap();
+        let got = client.get(server.url("/x/page")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "deep=3; b=2; foo=春节回家路");
+    }
+}
+
+scenario! {
     async fn cookies_across_requests_and_redirects() {
         let server = Server::http(|req| match req.target.as_str() {
             "/login" => Reply::raw("HTTP/1.1 302 Found\r\nLocation: /home\r\nSet-Cookie: session=abc; Path=/\r\nContent-Length: 0\r\n\r\n"),
