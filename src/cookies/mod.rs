@@ -21,13 +21,10 @@ use url::{Host, Url};
 use crate::error::{Error, ErrorKind, Result};
 use parse::{far_future, parse_set_cookie, SetCookie, MAX_NAME_VALUE};
 
-/// The most cookies kept for one domain (the cookie's own domain, as
-/// Chrome counts): past it the least recently used cookie of that domain
-/// goes. RFC 6265 §6.1 asks for at least 50.
-pub const MAX_COOKIES_PER_DOMAIN: usize = 180;
-/// The most cookies a jar keeps in all: past it the least recently used
-/// cookie goes. RFC 6265 §6.1 asks for at least 3000.
-pub const MAX_COOKIES: usize = 3000;
+/// See [`CookieJar::MAX_COOKIES_PER_DOMAIN`].
+const MAX_COOKIES_PER_DOMAIN: usize = 180;
+/// See [`CookieJar::MAX_COOKIES`].
+const MAX_COOKIES: usize = 3000;
 
 /// The Public Suffix List, parsed once, when the first cookie with a
 /// `Domain` attribute arrives.
@@ -250,7 +247,8 @@ fn is_secure(url: &Url) -> bool {
 /// A server cannot grow a jar without end: a cookie's name and value may
 /// have 4096 bytes together (larger ones are ignored), an attribute value
 /// 1024 (a longer attribute is ignored), a domain
-/// [`MAX_COOKIES_PER_DOMAIN`] cookies and the jar [`MAX_COOKIES`]; past a
+/// [`MAX_COOKIES_PER_DOMAIN`](Self::MAX_COOKIES_PER_DOMAIN) cookies and
+/// the jar [`MAX_COOKIES`](Self::MAX_COOKIES); past a
 /// cap the least recently used cookie goes, after the expired ones.
 ///
 /// # Examples
@@ -268,6 +266,14 @@ pub struct CookieJar {
 }
 
 impl CookieJar {
+    /// The most cookies kept for one domain (the cookie's own domain):
+    /// past it the least recently used cookie of that domain goes. RFC 6265
+    /// §6.1 asks for at least 50; browsers keep about 180.
+    pub const MAX_COOKIES_PER_DOMAIN: usize = MAX_COOKIES_PER_DOMAIN;
+    /// The most cookies a jar keeps in all: past it the least recently used
+    /// cookie goes. RFC 6265 §6.1 asks for at least 3000.
+    pub const MAX_COOKIES: usize = MAX_COOKIES;
+
     /// An empty jar.
     pub fn new() -> CookieJar {
         CookieJar::default()
