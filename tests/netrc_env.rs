@@ -64,6 +64,43 @@ fn netrc_from_the_environment() {
         .text()
         .unwrap();
     assert_eq!(got, "Basic Ym9iOng=");
+
+    // A URL naming its user takes that user's entry, as curl does; a user
+    // with no entry gets an empty password; `+` in a URL's user is itself.
+    let two = dir.join("two");
+    std::fs::write(
+        &two,
+        "machine 127.0.0.1 login user1 password one\nmachine 127.0.0.1 login user2 password two\n",
+    )
+    .unwrap();
+    std::env::set_var("NETRC", &two);
+    let with_user = |userinfo: &str| {
+        server
+            .url("/")
+            .replace("http://", &format!("http://{userinfo}@"))
+    };
+    let cases = [
+        (with_user("user2"), "Basic dXNlcjI6dHdv"),
+        (with_user("user3"), "Basic dXNlcjM6"),
+        (with_user("a+b:p%2Bq"), "Basic YStiOnArcQ=="),
+        (server.url("/"), "Basic dXNlcjE6b25l"),
+    ];
+    for (url, want) in &cases {
+        let got = Client::new().get(url).send().unwrap().text().unwrap();
+        assert_eq!(got, *want, "{url}");
+    }
+    #[cfg(feature = "async")]
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            for (url, want) in &cases {
+                let r = ferrohttp::AsyncClient::new().get(url).send().await.unwrap();
+                assert_eq!(r.text().await.unwrap(), *want, "async {url}");
+            }
+        });
+
     std::env::remove_var("NETRC");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -620,9 +620,9 @@ impl Client {
         &self.inner.cookies
     }
 
-    /// Credentials for `url`'s host from `.netrc` (with `trust_env`): read
-    /// once per client, at the first request that could use them.
-    fn netrc_auth(&self, url: &Url) -> Result<Option<Arc<dyn Auth>>> {
+    /// The `.netrc` (with `trust_env`, or `netrc(true)`): read once per
+    /// client, at the first request that could use it.
+    fn netrc(&self) -> Result<Option<&netrc::Netrc>> {
         if !self.inner.use_netrc {
             return Ok(None);
         }
@@ -632,14 +632,24 @@ impl Client {
                 .map_err(|e| e.to_string()),
             _ => Ok(None),
         });
-        let netrc = loaded
+        loaded
             .as_ref()
-            .map_err(|msg| Error::new(ErrorKind::Config, format!("cannot use .netrc: {msg}")))?;
+            .map(Option::as_ref)
+            .map_err(|msg| Error::new(ErrorKind::Config, format!("cannot use .netrc: {msg}")))
+    }
+
+    /// Credentials for `url`'s host from `.netrc`: for `user` when the URL
+    /// names one (curl's rule: that login's entry), else the host's entry.
+    fn netrc_auth(&self, url: &Url, user: Option<&str>) -> Result<Option<Arc<dyn Auth>>> {
+        let Some(netrc) = self.netrc()? else {
+            return Ok(None);
+        };
         let host = url.host_str().unwrap_or("");
-        Ok(netrc
-            .as_ref()
-            .and_then(|n| n.find(host))
-            .map(|e| Arc::new(BasicAuth::new(&e.login, &e.password)) as Arc<dyn Auth>))
+        let entry = match user {
+            Some(user) => netrc.find_login(host, user),
+            None => netrc.find(host),
+        };
+        Ok(entry.map(|e| Arc::new(BasicAuth::new(&e.login, &e.password)) as Arc<dyn Auth>))
     }
 
     /// Applies the jar's (and the request's own) cookies to `request`.
@@ -681,22 +691,42 @@ impl Client {
 }
 
 /// Moves `user:password@` out of the URL into Basic credentials (httpx).
-fn url_credentials(request: &mut Request) -> Option<Arc<dyn Auth>> {
+fn url_credentials(request: &mut Request) -> Option<(String, Option<String>)> {
     let url = request.url_mut();
     if url.username().is_empty() && url.password().is_none() {
         return None;
     }
-    let decode = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    let user = decode(url.username());
-    let pass = decode(url.password().unwrap_or(""));
+    let user = percent_decode(url.username());
+    let pass = url.password().map(percent_decode);
     let _ = url.set_username("");
     let _ = url.set_password(None);
-    Some(Arc::new(BasicAuth::new(user, pass)))
+    Some((user, pass))
+}
+
+/// Percent-decodes a URL's user or password (`+` is itself there: the
+/// space rule is for forms); invalid UTF-8 becomes U+FFFD.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[maybe]
@@ -723,13 +753,20 @@ impl Client {
             .follow_redirects()
             .unwrap_or(self.inner.follow_redirects);
         let from_url = url_credentials(&mut request);
-        let auth = match request
-            .take_auth()
-            .or(from_url)
-            .or_else(|| self.inner.auth.clone())
-        {
-            Some(auth) => Some(auth),
-            None => self.netrc_auth(request.url())?,
+        // The request's auth, the URL's credentials (a URL with a user
+        // but no password takes that user's password from .netrc, as curl
+        // does), the client's, then .netrc's entry for the host.
+        let auth = match (request.take_auth(), from_url) {
+            (Some(auth), _) => Some(auth),
+            (None, Some((user, Some(pass)))) => Some(Arc::new(BasicAuth::new(user, pass)) as _),
+            (None, Some((user, None))) => Some(
+                self.netrc_auth(request.url(), Some(&user))?
+                    .unwrap_or_else(|| Arc::new(BasicAuth::new(user, ""))),
+            ),
+            (None, None) => match self.inner.auth.clone() {
+                Some(auth) => Some(auth),
+                None => self.netrc_auth(request.url(), None)?,
+            },
         };
         let mut history = Vec::new();
         let Some(auth) = auth else {
