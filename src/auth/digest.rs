@@ -1,14 +1,17 @@
 //! HTTP Digest authentication (RFC 7616, with RFC 2617 and RFC 2069
 //! compatibility): challenge parsing, response computation, and the flow.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use http::StatusCode;
 use md5::Md5;
-use sha2::{Digest as _, Sha256, Sha512_256};
+use sha1::Sha1;
+use sha2::{Digest as _, Sha256, Sha512, Sha512_256};
 
 use super::{Auth, AuthFlow, AuthResponse};
 use crate::error::{Error, ErrorKind, Result};
@@ -113,13 +116,19 @@ fn parse_into(s: &[u8], out: &mut Vec<Challenge>) {
     }
 }
 
-/// The digest algorithms of RFC 7616 §6.1, weakest first.
+/// The digest algorithms of RFC 7616 §6.1, with SHA-1 (`SHA`, which older
+/// servers send) and SHA-512 (httpbin offers it; curl and httpx answer
+/// it), the order of preference when a server offers several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Algorithm {
     /// MD5 (RFC 2617's default).
     Md5,
+    /// SHA-1, named `SHA`.
+    Sha1,
     /// SHA-256.
     Sha256,
+    /// SHA-512.
+    Sha512,
     /// SHA-512/256.
     Sha512_256,
 }
@@ -135,7 +144,9 @@ impl Algorithm {
         };
         let alg = match base.as_str() {
             "MD5" => Algorithm::Md5,
+            "SHA" | "SHA-1" => Algorithm::Sha1,
             "SHA-256" => Algorithm::Sha256,
+            "SHA-512" => Algorithm::Sha512,
             "SHA-512-256" => Algorithm::Sha512_256,
             _ => return None,
         };
@@ -145,7 +156,9 @@ impl Algorithm {
     fn name(self, sess: bool) -> String {
         let base = match self {
             Algorithm::Md5 => "MD5",
+            Algorithm::Sha1 => "SHA",
             Algorithm::Sha256 => "SHA-256",
+            Algorithm::Sha512 => "SHA-512",
             Algorithm::Sha512_256 => "SHA-512-256",
         };
         if sess {
@@ -162,7 +175,9 @@ impl Algorithm {
         }
         match self {
             Algorithm::Md5 => hex(&Md5::digest(data)),
+            Algorithm::Sha1 => hex(&Sha1::digest(data)),
             Algorithm::Sha256 => hex(&Sha256::digest(data)),
+            Algorithm::Sha512 => hex(&Sha512::digest(data)),
             Algorithm::Sha512_256 => hex(&Sha512_256::digest(data)),
         }
     }
@@ -223,18 +238,24 @@ pub fn compute_response(i: &DigestInput<'_>) -> String {
     }
 }
 
-/// HTTP Digest authentication (RFC 7616): MD5, SHA-256 and SHA-512-256,
-/// their `-sess` variants, qop `auth` and `auth-int`, `opaque`, `userhash`
-/// (the name sent hashed with the realm when the server asks), and one
-/// retry on `stale=true`. Of several challenges, the strongest supported
-/// algorithm is answered. curl's `--digest`.
+/// HTTP Digest authentication (RFC 7616): MD5, SHA-1 (`SHA`), SHA-256,
+/// SHA-512 and SHA-512-256, their `-sess` variants, qop `auth` and
+/// `auth-int`, `opaque`, `userhash` (the name sent hashed with the realm
+/// when the server asks), and one retry on `stale=true`. Of several
+/// challenges, the strongest supported algorithm is answered. curl's
+/// `--digest`.
 ///
 /// A name outside ASCII is sent as UTF-8 in `username`, as curl and httpx
 /// send it; RFC 7616's `username*` form is not used.
 ///
-/// The first request goes without credentials; the server's 401 carries the
-/// challenge, and the request is sent again with the answer. A request body
-/// must therefore be replayable (in memory); `auth-int` hashes it.
+/// The first request to an origin goes without credentials; the server's
+/// 401 carries the challenge, and the request is sent again with the
+/// answer. Later requests to the same origin (and realm) answer the last
+/// challenge at once, with the next nonce count (`nc=00000002`, ...), as
+/// httpx does, so they cost no extra round trip; a 401 then (a new or
+/// `stale` nonce) is answered afresh. Clones of a `DigestAuth` share what
+/// they learnt. A request body must be replayable (in memory) for the
+/// retry; `auth-int` hashes it.
 ///
 /// # Examples
 ///
@@ -249,6 +270,21 @@ pub fn compute_response(i: &DigestInput<'_>) -> String {
 pub struct DigestAuth {
     username: String,
     password: String,
+    /// The last challenge answered per origin, for answering at once.
+    known: Arc<Mutex<HashMap<String, Known>>>,
+}
+
+/// A challenge answered with success, and how many times its nonce has been
+/// used.
+#[derive(Debug, Clone)]
+struct Known {
+    challenge: Challenge,
+    nc: u32,
+}
+
+/// The key for remembered challenges: a request's origin.
+fn origin_key(request: &Request) -> String {
+    request.url().origin().ascii_serialization()
 }
 
 impl fmt::Debug for DigestAuth {
@@ -265,6 +301,7 @@ impl DigestAuth {
         DigestAuth {
             username: username.into(),
             password: password.into(),
+            known: Arc::default(),
         }
     }
 }
@@ -285,7 +322,8 @@ struct DigestFlow {
     request: Option<Request>,
     /// A copy of the request kept to send again with credentials.
     copy: Option<Request>,
-    /// How many answers were sent (the first, and one after `stale=true`).
+    /// How many answers to a 401 were sent (the first, and one after
+    /// `stale=true`).
     answered: u8,
 }
 
@@ -313,8 +351,9 @@ fn quote(s: &str) -> String {
 }
 
 impl DigestFlow {
-    /// The Authorization value answering `challenge` for `request`.
-    fn answer(&self, challenge: &Challenge, request: &Request) -> Result<HeaderValue> {
+    /// The Authorization value answering `challenge` for `request`, with
+    /// nonce count `nc`.
+    fn answer(&self, challenge: &Challenge, request: &Request, nc: u32) -> Result<HeaderValue> {
         let (algorithm, sess) =
             Algorithm::parse(challenge.param("algorithm")).expect("chosen among supported");
         let realm = challenge.param("realm").unwrap_or("");
@@ -360,7 +399,8 @@ impl DigestFlow {
             uri.push_str(q);
         }
         let cnonce = cnonce();
-        let nc = "00000001";
+        let nc = format!("{nc:08x}");
+        let nc = nc.as_str();
         let response = compute_response(&DigestInput {
             algorithm,
             sess,
@@ -454,7 +494,7 @@ impl AuthFlow for DigestFlow {
     fn next(&mut self, response: Option<&AuthResponse>) -> Result<Option<Request>> {
         let Some(response) = response else {
             // First, the request as it is; keep a copy to answer the challenge.
-            let request = self
+            let mut request = self
                 .request
                 .take()
                 .expect("the first call gets the request");
@@ -465,7 +505,28 @@ impl AuthFlow for DigestFlow {
                 *head.headers_mut() = request.headers().clone();
                 self.request = Some(head);
             }
+            // A challenge this origin sent before: answer it at once, with
+            // the next nonce count.
+            let known = {
+                let mut known = self.auth.known.lock().unwrap_or_else(|p| p.into_inner());
+                known.get_mut(&origin_key(&request)).map(|k| {
+                    k.nc = k.nc.saturating_add(1);
+                    (k.challenge.clone(), k.nc)
+                })
+            };
+            if let Some((challenge, nc)) = known {
+                if let Ok(value) = self.answer(&challenge, &request, nc) {
+                    request.headers_mut().insert(AUTHORIZATION, value);
+                }
+            }
             return Ok(Some(request));
+        };
+        let key = || {
+            self.copy
+                .as_ref()
+                .or(self.request.as_ref())
+                .map(origin_key)
+                .unwrap_or_default()
         };
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(None);
@@ -483,8 +544,16 @@ impl AuthFlow for DigestFlow {
         let stale = challenge
             .param("stale")
             .is_some_and(|s| s.eq_ignore_ascii_case("true"));
-        // The first answer, and one more when the server says the nonce was stale.
+        // The first answer, and one more when the server says the nonce was
+        // stale (an answer sent at once to a remembered challenge does not
+        // count: the server may simply have moved on to a new nonce).
         if self.answered >= 2 || (self.answered == 1 && !stale) {
+            // The credentials were refused: forget the challenge.
+            self.auth
+                .known
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key());
             return Ok(None);
         }
         let Some(template) = self.copy.as_ref() else {
@@ -493,12 +562,24 @@ impl AuthFlow for DigestFlow {
                 "cannot answer the digest challenge: the request body was a stream and is already sent",
             ));
         };
-        let value = self.answer(challenge, template)?;
+        let value = self.answer(challenge, template, 1)?;
         let mut next = template
             .try_clone()
             .expect("the copy has an in-memory body");
         next.headers_mut().insert(AUTHORIZATION, value);
         self.answered += 1;
+        // Remembered for the next requests to this origin (nc 1 is used).
+        self.auth
+            .known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                origin_key(template),
+                Known {
+                    challenge: challenge.clone(),
+                    nc: 1,
+                },
+            );
         Ok(Some(next))
     }
 }
@@ -568,14 +649,18 @@ mod tests {
 
     #[test]
     fn unsupported_algorithm_is_an_error() {
-        let c = ch(r#"Digest realm="r", nonce="n", algorithm=SHA-1"#);
+        let c = ch(r#"Digest realm="r", nonce="n", algorithm=SHA3-256"#);
         assert_eq!(choose(&c).unwrap_err().kind(), ErrorKind::LocalProtocol);
         assert!(choose(&ch("Basic realm=\"r\"")).unwrap().is_none());
     }
 
     fn rfc7616(algorithm: Algorithm) -> String {
-        // RFC 7616 §3.9.1.
-        compute_response(&DigestInput {
+        compute_response(&input(algorithm))
+    }
+
+    /// RFC 7616 §3.9.1's inputs.
+    fn input(algorithm: Algorithm) -> DigestInput<'static> {
+        DigestInput {
             algorithm,
             sess: false,
             username: "Mufasa",
@@ -588,7 +673,7 @@ mod tests {
             method: "GET",
             uri: "/dir/index.html",
             body: b"",
-        })
+        }
     }
 
     #[test]
@@ -598,6 +683,64 @@ mod tests {
             rfc7616(Algorithm::Sha256),
             "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
         );
+    }
+
+    #[test]
+    fn sha1_and_sha512_and_their_sess() {
+        // RFC 7616 §3.9.1's inputs; the expected responses recomputed
+        // independently (Python's hashlib, the §3.4.1-3 formulas).
+        let sess = |algorithm| {
+            compute_response(&DigestInput {
+                sess: true,
+                ..input(algorithm)
+            })
+        };
+        let cases = [
+            (
+                "SHA",
+                Algorithm::Sha1,
+                "e99f244f9069203415f7e8b7bd25b4b2ad3e2a7f",
+                "649077d815fe82c6a1bbc3e7330a9ec78d8f8c2c",
+            ),
+            (
+                "SHA-512",
+                Algorithm::Sha512,
+                "27d9ebedb4e86595d8b99152ce456620c8e47c48afbd771dbc4468bb758ca66e7312383d49ad044219d4a2c5c218e66c584fa00b2728798bcff9435825eed0ad",
+                "5bc820f8c0e5cf83d5ff0a673af99c13a028be576c765c41f23d4fb46722a44750a331317b0b8646d55243e0c06cbacf64cc061404459769fbedddb0ecfacc5f",
+            ),
+            (
+                "MD5",
+                Algorithm::Md5,
+                "8ca523f5e9506fed4657c9700eebdbec",
+                "e783283f46242139c486a698fec7211d",
+            ),
+            (
+                "SHA-256",
+                Algorithm::Sha256,
+                "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1",
+                "2fd51b3a77ad75bad6afad6003e818d767133c46d9e2749e7f5232ae1ea3efd7",
+            ),
+        ];
+        for (name, algorithm, plain, with_sess) in cases {
+            assert_eq!(Algorithm::parse(Some(name)), Some((algorithm, false)));
+            assert_eq!(
+                Algorithm::parse(Some(&format!("{name}-sess"))),
+                Some((algorithm, true))
+            );
+            assert_eq!(algorithm.name(false), name);
+            assert_eq!(rfc7616(algorithm), plain, "{name}");
+            assert_eq!(sess(algorithm), with_sess, "{name}-sess");
+        }
+        assert_eq!(
+            Algorithm::parse(Some("sha-1")),
+            Some((Algorithm::Sha1, false))
+        );
+        // Of several, the strongest: SHA-512-256, then SHA-512, ...
+        let c = ch(r#"Digest realm="r", nonce="1", algorithm=SHA-512"#);
+        let mut all = c.clone();
+        all.extend(ch(r#"Digest realm="r", nonce="2", algorithm=SHA"#));
+        all.extend(ch(r#"Digest realm="r", nonce="3", algorithm=MD5"#));
+        assert_eq!(choose(&all).unwrap().unwrap().param("nonce"), Some("1"));
     }
 
     #[test]

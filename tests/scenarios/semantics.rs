@@ -370,6 +370,71 @@ scenario! {
 }
 
 scenario! {
+    // After one Digest exchange, later requests to the origin answer the
+    // remembered challenge at once with the next nonce count (httpx); a
+    // stale nonce then is answered afresh; another origin gets nothing.
+    async fn digest_challenge_is_reused_with_the_next_nc() {
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let nonce = Arc::new(Mutex::new("n1".to_string()));
+        let (seen2, nonce2) = (seen.clone(), nonce.clone());
+        let mock = MockTransport::new(move |req| {
+            let auth = req.headers().get("authorization").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            seen2.lock().unwrap().push(format!("{} {auth}", req.url().host_str().unwrap()));
+            let current = nonce2.lock().unwrap().clone();
+            let answered_current = auth.contains(&format!(r#"nonce="{current}""#));
+            if answered_current {
+                return ferrohttp::Response::from(http::Response::builder().status(200).body("ok").unwrap());
+            }
+            let stale = if auth.is_empty() { "" } else { ", stale=true" };
+            ferrohttp::Response::from(
+                http::Response::builder()
+                    .status(401)
+                    .header("www-authenticate", format!(r#"Digest realm="r", nonce="{current}", qop="auth", algorithm=SHA-512{stale}"#))
+                    .body("")
+                    .unwrap(),
+            )
+        });
+        let client = Client::builder().transport(mock).auth(DigestAuth::new("u", "p")).build().unwrap();
+        for _ in 0..3 {
+            let r = client.get("http://a.test/x").send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+        // The server moves to a new nonce: the remembered answer gets a
+        // stale 401 and is answered afresh, from nc 1.
+        *nonce.lock().unwrap() = "n2".to_string();
+        let r = client.get("http://a.test/y").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let r = client.get("http://b.test/").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let seen = seen.lock().unwrap().clone();
+        let summary: Vec<String> = seen
+            .iter()
+            .map(|s| {
+                let host = s.split(' ').next().unwrap();
+                let nonce = s.split(r#"nonce=""#).nth(1).map_or("-", |r| r.split('"').next().unwrap());
+                let nc = s.split("nc=").nth(1).map_or("-", |r| &r[..8]);
+                format!("{host} {nonce} {nc}")
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                "a.test - -",               // the first request: no credentials
+                "a.test n1 00000001",       // the answer
+                "a.test n1 00000002",       // answered at once
+                "a.test n1 00000003",
+                "a.test n1 00000004",       // refused as stale ...
+                "a.test n2 00000001",       // ... answered afresh
+                "b.test - -",               // another origin: nothing remembered
+                "b.test n2 00000001",
+            ],
+            "{seen:#?}"
+        );
+        assert!(seen[1].contains("algorithm=SHA-512,"), "{}", seen[1]);
+    }
+}
+
+scenario! {
     async fn digest_without_supported_algorithm_is_an_error() {
         let mock = MockTransport::new(|_| {
             ferrohttp::Response::from(
