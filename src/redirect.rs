@@ -41,7 +41,15 @@ pub fn method(method: &Method, status: StatusCode) -> Method {
 /// for one that is not http or https.
 pub fn target(from: &Url, location: &[u8]) -> Result<Url> {
     let text = String::from_utf8_lossy(location);
-    let mut url = from.join(text.trim()).map_err(|e| {
+    let joined = match from.join(text.trim()) {
+        // `https://:443/`: no host, so the request's (httpx, its issue 771).
+        Err(url::ParseError::EmptyHost) => match with_host(text.trim(), from) {
+            Some(fixed) => from.join(&fixed),
+            None => Err(url::ParseError::EmptyHost),
+        },
+        other => other,
+    };
+    let mut url = joined.map_err(|e| {
         Error::new(
             ErrorKind::RemoteProtocol,
             format!("invalid Location header {text:?} in a redirect"),
@@ -58,6 +66,24 @@ pub fn target(from: &Url, location: &[u8]) -> Result<Url> {
         url.set_fragment(from.fragment());
     }
     Ok(url)
+}
+
+/// An absolute `location` whose authority has an empty host, with `from`'s
+/// host put in; `None` when it is not of that form.
+fn with_host(location: &str, from: &Url) -> Option<String> {
+    let (scheme, rest) = location.split_once("://")?;
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host_at = rest[..authority_len].rfind('@').map_or(0, |i| i + 1);
+    let host_and_port = &rest[host_at..authority_len];
+    if !(host_and_port.is_empty() || host_and_port.starts_with(':')) {
+        return None;
+    }
+    let host = from.host_str()?;
+    Some(format!(
+        "{scheme}://{}{host}{}",
+        &rest[..host_at],
+        &rest[host_at..]
+    ))
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
@@ -198,6 +224,26 @@ mod tests {
         assert_eq!(
             target(&from, b"http://[::1").unwrap_err().kind(),
             ErrorKind::RemoteProtocol
+        );
+        // An empty host is the request's (httpx's test_redirect_301 with
+        // `https://:443/`, its issue 771).
+        let from = u("https://example.org/x");
+        for (loc, want) in [
+            ("https://:443/", "https://example.org/"),
+            ("https://:443", "https://example.org/"),
+            ("http://:8080/a?b#c", "http://example.org:8080/a?b#c"),
+            ("https://user@:8443/p", "https://user@example.org:8443/p"),
+        ] {
+            assert_eq!(
+                target(&from, loc.as_bytes()).unwrap().as_str(),
+                want,
+                "{loc}"
+            );
+        }
+        let v6 = u("http://[::1]:8000/");
+        assert_eq!(
+            target(&v6, b"http://:9000/z").unwrap().as_str(),
+            "http://[::1]:9000/z"
         );
         let mut h = HeaderMap::new();
         h.insert(LOCATION, "/x".parse().unwrap());

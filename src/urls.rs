@@ -39,6 +39,19 @@ pub fn merge_url(base: Option<&Url>, url: &str) -> Result<Url> {
             } else {
                 url.trim_start_matches('/')
             };
+            // RFC 3986 §4.2: a first segment with a colon would read as a
+            // scheme (`testing:123`); a `./` keeps it a path.
+            let dotted;
+            let rel = if rel
+                .split(['/', '?', '#'])
+                .next()
+                .is_some_and(|first| first.contains(':'))
+            {
+                dotted = format!("./{rel}");
+                &dotted
+            } else {
+                rel
+            };
             base.join(rel)
                 .map_err(|e| invalid(url, e))
                 .and_then(check_host)
@@ -148,6 +161,62 @@ mod tests {
 
     fn base(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn httpx_merge_cases() {
+        // httpx's tests/client/test_client.py (test_merge_*), as facts.
+        let cases = [
+            (
+                "https://www.example.com/",
+                "http://www.example.org/",
+                "http://www.example.org/",
+            ),
+            (
+                "https://www.example.com/some/path",
+                "/testing/123",
+                "https://www.example.com/some/path/testing/123",
+            ),
+            (
+                "https://www.example.com/some/path",
+                "/testing:123",
+                "https://www.example.com/some/path/testing:123",
+            ),
+            (
+                "https://www.example.com/some/path",
+                "testing:123/x",
+                "testing:123/x",
+            ),
+            (
+                "https://www.example.com/some/path",
+                "/a:b/c:d?q=e:f",
+                "https://www.example.com/some/path/a:b/c:d?q=e:f",
+            ),
+            (
+                "https://www.example.com/some/path",
+                "../testing/123",
+                "https://www.example.com/some/testing/123",
+            ),
+            (
+                "https://www.example.com/",
+                "/testing%2F123",
+                "https://www.example.com/testing%2F123",
+            ),
+            (
+                "https://www.example.com/base%2Fpath",
+                "/testing",
+                "https://www.example.com/base%2Fpath/testing",
+            ),
+            (
+                "https://www.example.com/some/path",
+                "//other.example:8080/x",
+                "https://other.example:8080/x",
+            ),
+        ];
+        for (b, rel, expect) in cases {
+            let got = merge_url(Some(&base(b)), rel).unwrap();
+            assert_eq!(got.as_str(), expect, "{b} + {rel}");
+        }
     }
 
     #[test]

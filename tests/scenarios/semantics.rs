@@ -435,6 +435,28 @@ scenario! {
 }
 
 scenario! {
+    // httpx's URL rules: a path segment with a colon stays a path under
+    // base_url; a redirect to `http://:PORT/...` (empty host) keeps the
+    // request's host.
+    async fn base_url_colon_paths_and_redirects_without_a_host() {
+        let server = Server::http(|req| match req.target.as_str() {
+            "/hop" => Reply::raw(format!(
+                "HTTP/1.1 302 Found\r\nLocation: http://:{}/api/done\r\nContent-Length: 0\r\n\r\n",
+                req.header("host").unwrap().rsplit(':').next().unwrap()
+            )),
+            other => Reply::ok(other),
+        });
+        let client = Client::builder().base_url(server.url("/api")).follow_redirects(true).build().unwrap();
+        let got = client.get("/testing:123").send().await.unwrap().text().await.unwrap();
+        assert_eq!(got, "/api/testing:123");
+        let r = client.get(server.url("/hop")).send().await.unwrap();
+        assert_eq!(r.url().as_str(), server.url("/api/done"));
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "/api/done");
+    }
+}
+
+scenario! {
     async fn digest_without_supported_algorithm_is_an_error() {
         let mock = MockTransport::new(|_| {
             ferrohttp::Response::from(
