@@ -83,8 +83,8 @@ impl Certificate {
 /// A client certificate chain and its private key, for servers that ask
 /// for one (mutual TLS); httpx's `cert`.
 ///
-/// Keys may be PKCS#8, PKCS#1 (RSA) or SEC1 (EC) PEM, or encrypted PKCS#8
-/// with a password.
+/// Keys may be PKCS#8, PKCS#1 (RSA) or SEC1 (EC) PEM, or (with the
+/// `encrypted-keys` feature) encrypted PKCS#8 with a password.
 ///
 /// # Examples
 ///
@@ -140,11 +140,30 @@ impl Identity {
     /// `ENCRYPTED PRIVATE KEY`) with its password (httpx's `(cert, key,
     /// password)`).
     ///
+    /// Decrypting needs the `encrypted-keys` feature (the password-based
+    /// ciphers are 17 crates few programs need); without it this
+    /// returns an error saying so.
+    ///
     /// # Errors
-    /// `Tls` when the key is not encrypted PKCS#8 or the password is wrong.
+    /// `Tls` when the key is not encrypted PKCS#8 or the password is wrong,
+    /// or when the `encrypted-keys` feature is off.
     #[cfg(feature = "rustls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     pub fn from_pkcs8_encrypted_pem(chain: &[u8], key: &[u8], password: &str) -> Result<Identity> {
+        #[cfg(not(feature = "encrypted-keys"))]
+        {
+            let _ = (chain, key, password);
+            Err(tls_error(
+                "encrypted private keys need the `encrypted-keys` feature of ferrohttp, \
+                 which this build lacks (or decrypt the key first: `openssl pkcs8 -in KEY -out PLAIN`)",
+            ))
+        }
+        #[cfg(feature = "encrypted-keys")]
+        Identity::decrypt_pkcs8(chain, key, password)
+    }
+
+    #[cfg(feature = "encrypted-keys")]
+    fn decrypt_pkcs8(chain: &[u8], key: &[u8], password: &str) -> Result<Identity> {
         use pkcs8::der::pem::PemLabel;
         let text = std::str::from_utf8(key)
             .map_err(|_| tls_error("the encrypted private key is not PEM text"))?;
@@ -565,5 +584,17 @@ mod with_rustls {
             assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
             assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
         }
+    }
+}
+
+#[cfg(all(test, feature = "rustls", not(feature = "encrypted-keys")))]
+mod without_encrypted_keys {
+    use super::Identity;
+
+    #[test]
+    fn an_encrypted_key_says_which_feature_it_needs() {
+        let e = Identity::from_pkcs8_encrypted_pem(b"", b"", "pw").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Tls);
+        assert!(e.to_string().contains("`encrypted-keys` feature"), "{e}");
     }
 }
