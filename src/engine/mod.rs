@@ -9,9 +9,11 @@ use super::maybe;
 use super::rt;
 
 mod body;
+mod builder;
 mod client;
 mod conn;
 mod pool;
+mod request_builder;
 mod response;
 mod transport;
 
@@ -20,6 +22,8 @@ mod transport;
     reason = "the async shim names it; the blocking one does not"
 )]
 pub(crate) use body::ResponseBody;
-pub use client::{Client, ClientBuilder, RequestBuilder};
+pub use builder::ClientBuilder;
+pub use client::Client;
+pub use request_builder::RequestBuilder;
 pub use response::Response;
 pub use transport::{HttpTransport, Transport};
