@@ -205,6 +205,15 @@ impl StdError for Error {
     }
 }
 
+/// The error for an `https://` URL in a build without TLS.
+#[cfg(not(feature = "rustls"))]
+pub(crate) fn https_unsupported() -> Error {
+    Error::new(
+        ErrorKind::UnsupportedProtocol,
+        "https:// URLs need the `rustls` feature of ferrohttp, which this build lacks",
+    )
+}
+
 impl From<Error> for io::Error {
     /// Wraps the error for `std::io::Read` and friends; timeouts become
     /// [`io::ErrorKind::TimedOut`]. [`Error::from`] of such an `io::Error` gives

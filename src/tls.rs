@@ -495,9 +495,10 @@ mod with_rustls {
         }
     }
 
-    /// The server name to verify and send as SNI (none for an IP address).
+    /// The server name to verify and send as SNI (none for an IP address);
+    /// an IPv6 literal may come with or without its brackets.
     pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>> {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = crate::urls::bare_host(host);
         ServerName::try_from(host.to_string()).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidUrl,

@@ -119,6 +119,14 @@ fn parse_remembered(text: &str) -> std::result::Result<Url, url::ParseError> {
     Ok(url)
 }
 
+/// A host as sockets and TLS take it: an IPv6 literal without the
+/// brackets URLs put around it (`[::1]` -> `::1`); anything else as it is.
+pub(crate) fn bare_host(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
 fn check_host(u: Url) -> Result<Url> {
     if matches!(u.scheme(), "http" | "https") && u.host_str().is_none_or(str::is_empty) {
         return Err(Error::new(
@@ -161,6 +169,15 @@ mod tests {
 
     fn base(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn bare_hosts() {
+        assert_eq!(bare_host("[::1]"), "::1");
+        assert_eq!(bare_host("::1"), "::1");
+        assert_eq!(bare_host("example.com"), "example.com");
+        assert_eq!(bare_host("[::1"), "[::1", "one bracket is not a pair");
+        assert_eq!(bare_host("[[::1]]"), "[::1]", "one pair only");
     }
 
     #[test]

@@ -226,10 +226,9 @@ pub(crate) fn tls_connect(
     })
 }
 
-/// Resolves `host:port` with the system resolver.
+/// Resolves `host:port` (a bare host: IPv6 without brackets) with the
+/// system resolver.
 pub(crate) fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    // IPv6 literals come from `Url::host_str` in brackets.
-    let host = host.trim_start_matches('[').trim_end_matches(']');
     Ok((host, port).to_socket_addrs()?.collect())
 }
 
@@ -327,8 +326,9 @@ pub(crate) fn sleep(d: Duration) {
     std::thread::sleep(d);
 }
 
-/// Reads the next bytes of a streaming request body.
-pub(crate) fn read_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads the next bytes of a `Body` the caller gave (a streaming request
+/// body, or a response body a custom transport made).
+pub(crate) fn read_user_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
     match &mut body.inner {
         Inner::Empty => Ok(0),
         Inner::Bytes(_) => Err(io::Error::other("in-memory body is sent directly")),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::HeaderMap;
 
-use super::conn::{io_error, Conn, Deadline};
+use super::conn::{io_error, Conn, Deadline, Phase};
 use super::maybe;
 use super::pool::Pool;
 use super::rt;
@@ -141,12 +141,10 @@ impl ConnBody {
     fn read_error(&self, e: std::io::Error, by_deadline: bool) -> Error {
         io_error(
             e,
-            ErrorKind::ReadTimeout,
-            by_deadline,
-            ErrorKind::Read,
-            "receiving the response body",
+            Phase::ReadBody,
             self.target(),
             &self.ctx.deadline,
+            by_deadline,
         )
     }
 
@@ -389,7 +387,7 @@ impl ResponseBody {
                 let _ = b.split_to(n);
                 n
             }
-            Source::User(body) => rt::read_body(body, out).await.map_err(|e| {
+            Source::User(body) => rt::read_user_body(body, out).await.map_err(|e| {
                 Error::new(ErrorKind::Read, "reading the response body failed").with_source(e)
             })?,
             Source::Conn(c) => c.read(out, trailers).await?,

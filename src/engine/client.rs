@@ -449,9 +449,11 @@ async fn read_request_body(body: &mut Body) -> Result<Vec<u8>> {
     let mut data = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = super::rt::read_body(body, &mut buf).await.map_err(|e| {
-            Error::new(ErrorKind::RequestBody, "reading the request body failed").with_source(e)
-        })?;
+        let n = super::rt::read_user_body(body, &mut buf)
+            .await
+            .map_err(|e| {
+                Error::new(ErrorKind::RequestBody, "reading the request body failed").with_source(e)
+            })?;
         if n == 0 {
             return Ok(data);
         }

@@ -116,27 +116,76 @@ impl Deadline {
     }
 }
 
-/// A failed socket operation as an `Error`: `timeout_kind` for a timeout of
-/// its own phase, `TotalTimeout` when the deadline bound it, else `other_kind`.
+/// The socket operation that failed, for its error's kinds and message.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Phase {
+    Connect,
+    #[cfg_attr(
+        not(feature = "rustls"),
+        allow(dead_code, reason = "only a TLS build shakes hands")
+    )]
+    TlsHandshake,
+    Write,
+    ReadHead,
+    ReadBody,
+}
+
+impl Phase {
+    /// What was being done, for messages ("timed out connecting for ...").
+    fn what(self) -> &'static str {
+        match self {
+            Phase::Connect => "connecting",
+            Phase::TlsHandshake => "the TLS handshake",
+            Phase::Write => "sending the request",
+            Phase::ReadHead => "waiting for the response head",
+            Phase::ReadBody => "receiving the response body",
+        }
+    }
+
+    /// The kind of a timeout of the phase's own limit.
+    fn timeout_kind(self) -> ErrorKind {
+        match self {
+            Phase::Connect | Phase::TlsHandshake => ErrorKind::ConnectTimeout,
+            Phase::Write => ErrorKind::WriteTimeout,
+            Phase::ReadHead | Phase::ReadBody => ErrorKind::ReadTimeout,
+        }
+    }
+
+    /// The kind of any other failure.
+    fn failure_kind(self) -> ErrorKind {
+        match self {
+            Phase::Connect => ErrorKind::Connect,
+            Phase::TlsHandshake => ErrorKind::Tls,
+            Phase::Write => ErrorKind::Write,
+            Phase::ReadHead | Phase::ReadBody => ErrorKind::Read,
+        }
+    }
+}
+
+/// A failed socket operation of `phase` as an `Error`: the phase's timeout
+/// kind for a timeout of its own limit, `TotalTimeout` when the deadline
+/// bound it (`by_deadline`), else the phase's failure kind; TLS failures
+/// as `tls::classify` names them.
 pub(crate) fn io_error(
     e: std::io::Error,
-    timeout_kind: ErrorKind,
-    by_deadline: bool,
-    other_kind: ErrorKind,
-    what: &str,
+    phase: Phase,
     target: &str,
     deadline: &Deadline,
+    by_deadline: bool,
 ) -> Error {
     #[cfg(feature = "rustls")]
     if let Some(tls) = crate::tls::classify(&e, target) {
         return tls;
     }
+    let what = phase.what();
     match e.kind() {
         std::io::ErrorKind::TimedOut if by_deadline => deadline.error(what, target).with_source(e),
-        std::io::ErrorKind::TimedOut => {
-            Error::new(timeout_kind, format!("timed out {what} for {target}")).with_source(e)
-        }
-        _ => Error::new(other_kind, format!("{what} failed for {target}")).with_source(e),
+        std::io::ErrorKind::TimedOut => Error::new(
+            phase.timeout_kind(),
+            format!("timed out {what} for {target}"),
+        )
+        .with_source(e),
+        _ => Error::new(phase.failure_kind(), format!("{what} failed for {target}")).with_source(e),
     }
 }
 
@@ -205,17 +254,8 @@ impl Conn {
         if limit == Some(Duration::ZERO) && by_deadline {
             return Err(deadline.error("connecting", target));
         }
-        let connect_error = |e: std::io::Error, to: &str| {
-            io_error(
-                e,
-                ErrorKind::ConnectTimeout,
-                by_deadline,
-                ErrorKind::Connect,
-                "connecting",
-                to,
-                deadline,
-            )
-        };
+        let connect_error =
+            |e: std::io::Error, to: &str| io_error(e, Phase::Connect, to, deadline, by_deadline);
         #[cfg(unix)]
         let unix = match &options.uds {
             Some(path) => Some(
@@ -269,23 +309,10 @@ impl Conn {
             let (limit, by_deadline) = deadline.limit(timeout);
             rt::tls_connect(stream, config, name, limit)
                 .await
-                .map_err(|e| {
-                    io_error(
-                        e,
-                        ErrorKind::ConnectTimeout,
-                        by_deadline,
-                        ErrorKind::Tls,
-                        "the TLS handshake",
-                        target,
-                        deadline,
-                    )
-                })
+                .map_err(|e| io_error(e, Phase::TlsHandshake, target, deadline, by_deadline))
         }
         #[cfg(not(feature = "rustls"))]
-        Err(Error::new(
-            ErrorKind::UnsupportedProtocol,
-            "https:// URLs need the `rustls` feature of ferrohttp",
-        ))
+        Err(crate::error::https_unsupported())
     }
 
     /// Sends `head`, then `body` framed as `head` says (`chunked`: as chunks).
@@ -300,15 +327,7 @@ impl Conn {
         let target = self.target.clone();
         let mut written: u64 = 0;
         let write_err = |e, by_deadline, written: u64| ExchangeError {
-            error: io_error(
-                e,
-                ErrorKind::WriteTimeout,
-                by_deadline,
-                ErrorKind::Write,
-                "sending the request",
-                &target,
-                deadline,
-            ),
+            error: io_error(e, Phase::Write, &target, deadline, by_deadline),
             nothing_written: written == 0,
             no_response: true,
         };
@@ -339,12 +358,14 @@ impl Conn {
             if want == 0 {
                 break;
             }
-            let n = rt::read_body(body, &mut chunk[..want]).await.map_err(|e| {
-                ExchangeError::fatal(
-                    Error::new(ErrorKind::RequestBody, "reading the request body failed")
-                        .with_source(e),
-                )
-            })?;
+            let n = rt::read_user_body(body, &mut chunk[..want])
+                .await
+                .map_err(|e| {
+                    ExchangeError::fatal(
+                        Error::new(ErrorKind::RequestBody, "reading the request body failed")
+                            .with_source(e),
+                    )
+                })?;
             if n == 0 {
                 if let Some(len) = declared {
                     return Err(ExchangeError::fatal(Error::new(
@@ -444,15 +465,7 @@ impl Conn {
                 .fill(limit, max_buffer)
                 .await
                 .map_err(|e| ExchangeError {
-                    error: io_error(
-                        e,
-                        ErrorKind::ReadTimeout,
-                        by_deadline,
-                        ErrorKind::Read,
-                        "waiting for the response head",
-                        &self.target,
-                        deadline,
-                    ),
+                    error: io_error(e, Phase::ReadHead, &self.target, deadline, by_deadline),
                     nothing_written: false,
                     no_response: !received_any,
                 })?;

@@ -129,10 +129,7 @@ impl HttpTransport {
     /// Happy-Eyeballs style. A port of 0 means the URL's port.
     #[must_use]
     pub fn resolve(mut self, host: &str, addr: SocketAddr) -> HttpTransport {
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
+        let host = crate::urls::bare_host(host).to_ascii_lowercase();
         self.options().resolve.entry(host).or_default().push(addr);
         self
     }
@@ -196,23 +193,19 @@ impl HttpTransport {
         // request stays borrowed for the pool key and the response.
         let mut body = std::mem::take(request.body_mut());
         let url = request.url();
-        let port =
-            match url.scheme() {
-                "http" => url.port().unwrap_or(80),
-                #[cfg(feature = "rustls")]
-                "https" => url.port().unwrap_or(443),
-                #[cfg(not(feature = "rustls"))]
-                "https" => return Err(Error::new(
+        let port = match url.scheme() {
+            "http" => url.port().unwrap_or(80),
+            #[cfg(feature = "rustls")]
+            "https" => url.port().unwrap_or(443),
+            #[cfg(not(feature = "rustls"))]
+            "https" => return Err(crate::error::https_unsupported()),
+            other => {
+                return Err(Error::new(
                     ErrorKind::UnsupportedProtocol,
-                    "https:// URLs need the `rustls` feature of ferrohttp, which this build lacks",
-                )),
-                other => {
-                    return Err(Error::new(
-                        ErrorKind::UnsupportedProtocol,
-                        format!("unsupported URL scheme {other:?} (http and https are)"),
-                    ))
-                }
-            };
+                    format!("unsupported URL scheme {other:?} (http and https are)"),
+                ))
+            }
+        };
         #[cfg(not(unix))]
         if self.connect.uds.is_some() {
             return Err(Error::new(
@@ -225,7 +218,7 @@ impl HttpTransport {
             .filter(|h| !h.is_empty())
             .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("URL {url} has no host")))?;
         // The URL parser lowercases the hosts of http(s) URLs.
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = crate::urls::bare_host(host);
         let lowered;
         let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
             lowered = host.to_ascii_lowercase();

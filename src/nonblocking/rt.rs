@@ -202,9 +202,9 @@ pub(crate) async fn tls_connect(
     })
 }
 
-/// Resolves `host:port` with the system resolver (on tokio's blocking pool).
+/// Resolves `host:port` (a bare host: IPv6 without brackets) with the
+/// system resolver (on tokio's blocking pool).
 pub(crate) async fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
     Ok(tokio::net::lookup_host((host, port)).await?.collect())
 }
 
@@ -307,10 +307,11 @@ pub(crate) async fn sleep(d: Duration) {
     tokio::time::sleep(d).await;
 }
 
-/// Reads the next bytes of a streaming request body. A blocking `Read`
+/// Reads the next bytes of a `Body` the caller gave (a streaming request
+/// body, or a response body a custom transport made). A blocking `Read`
 /// body is read in place (meant for in-memory readers and files; use
 /// `AsyncBody` for anything slow).
-pub(crate) async fn read_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) async fn read_user_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
     match &mut body.inner {
         Inner::Empty => Ok(0),
         Inner::Bytes(_) => Err(io::Error::other("in-memory body is sent directly")),
