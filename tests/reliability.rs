@@ -7,12 +7,14 @@ mod support;
 
 mod blocking {
     include!("support/blocking_harness.rs");
+    include!("scenarios/read_checks.rs");
     include!("scenarios/reliability.rs");
 }
 
 #[cfg(feature = "async")]
 mod nonblocking {
     include!("support/async_harness.rs");
+    include!("scenarios/read_checks.rs");
     include!("scenarios/reliability.rs");
     include!("scenarios/reliability_async.rs");
 }

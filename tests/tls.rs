@@ -6,11 +6,13 @@ mod support;
 
 mod blocking {
     include!("support/blocking_harness.rs");
+    include!("scenarios/read_checks.rs");
     include!("scenarios/tls.rs");
 }
 
 #[cfg(feature = "async")]
 mod nonblocking {
     include!("support/async_harness.rs");
+    include!("scenarios/read_checks.rs");
     include!("scenarios/tls.rs");
 }

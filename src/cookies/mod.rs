@@ -84,6 +84,24 @@ struct Cookie {
 }
 
 impl Cookie {
+    /// A host-only session cookie from text (set by hand, or a line of a
+    /// cookie file): the domain without a leading dot and lower-cased, a
+    /// path not starting with `/` taken as `/`.
+    fn from_text(name: &str, value: &str, domain: &str, path: &str, stamp: u64) -> Cookie {
+        Cookie {
+            name: name.as_bytes().to_vec(),
+            value: value.as_bytes().to_vec(),
+            domain: domain.trim_start_matches('.').to_ascii_lowercase(),
+            host_only: true,
+            path: if path.starts_with('/') { path } else { "/" }.to_string(),
+            secure: false,
+            http_only: false,
+            expires: None,
+            created: stamp,
+            last_access: stamp,
+        }
+    }
+
     fn expired(&self, now: SystemTime) -> bool {
         self.expires.is_some_and(|t| t <= now)
     }
@@ -298,24 +316,10 @@ impl CookieJar {
         if name.len() + value.len() > MAX_NAME_VALUE {
             return;
         }
-        let path = if path.starts_with('/') { path } else { "/" };
         let mut store = self.lock();
         let stamp = store.tick();
-        store.insert(
-            Cookie {
-                name: name.as_bytes().to_vec(),
-                value: value.as_bytes().to_vec(),
-                domain: domain.trim_start_matches('.').to_ascii_lowercase(),
-                host_only: true,
-                path: path.to_string(),
-                secure: false,
-                http_only: false,
-                expires: None,
-                created: stamp,
-                last_access: stamp,
-            },
-            SystemTime::now(),
-        );
+        let cookie = Cookie::from_text(name, value, domain, path, stamp);
+        store.insert(cookie, SystemTime::now());
     }
 
     /// The value of the unexpired cookie `name` stored for exactly `domain`
@@ -505,21 +509,14 @@ impl CookieJar {
                 continue;
             }
             let stamp = store.tick();
-            store.insert(
-                Cookie {
-                    name: name.as_bytes().to_vec(),
-                    value: value.as_bytes().to_vec(),
-                    domain: domain.trim_start_matches('.').to_ascii_lowercase(),
-                    host_only: !subdomains.eq_ignore_ascii_case("TRUE"),
-                    path: if path.starts_with('/') { path } else { "/" }.to_string(),
-                    secure: secure.eq_ignore_ascii_case("TRUE"),
-                    http_only,
-                    expires,
-                    created: stamp,
-                    last_access: stamp,
-                },
-                now,
-            );
+            let cookie = Cookie {
+                host_only: !subdomains.eq_ignore_ascii_case("TRUE"),
+                secure: secure.eq_ignore_ascii_case("TRUE"),
+                http_only,
+                expires,
+                ..Cookie::from_text(name, value, domain, path, stamp)
+            };
+            store.insert(cookie, now);
         }
         Ok(())
     }

@@ -33,20 +33,7 @@ async fn read_on_after_timeouts(path: &str, buf_size: usize) {
     let (server, want) = pieced_server();
     let client = timing_out_client();
     let mut r = client.get(server.url(path)).send().await.unwrap();
-    let mut buf = vec![0u8; buf_size];
-    let mut got = 0usize;
-    let mut timeouts = 0;
-    loop {
-        match read_into(&mut r, &mut buf).await {
-            Ok(0) => break,
-            Ok(n) => {
-                check_at(&want, got, &buf[..n]);
-                got += n;
-            }
-            Err(e) if e.kind() == ErrorKind::ReadTimeout && timeouts < 40 => timeouts += 1,
-            Err(e) => panic!("read failed after {got} bytes and {timeouts} timeouts: {e:?}"),
-        }
-    }
+    let (got, timeouts) = read_across_timeouts(&mut r, buf_size, &want).await;
     assert_eq!(got, BODY_LEN, "the whole body, after {timeouts} read timeouts");
     assert!(timeouts >= 2, "the read timeout fired in both pauses ({timeouts} times)");
     let second = client.get(server.url("/second")).send().await.unwrap();

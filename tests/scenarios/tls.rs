@@ -337,7 +337,7 @@ scenario! {
     // records from the socket; tokio-rustls's read future dropped by the
     // timeout): the body still resumes with exactly its next bytes.
     async fn tls_body_resumes_after_read_timeouts() {
-        use crate::support::reliability::{body, check_at, BODY_LEN, PAUSE};
+        use crate::support::reliability::{body, BODY_LEN, PAUSE};
         let pki = Pki::new();
         let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |_| {
             Reply::Custom(Box::new(|w| {
@@ -362,19 +362,7 @@ scenario! {
             .unwrap();
         let want = body();
         let mut r = client.get(server.url("secure.test", "/")).send().await.unwrap();
-        let mut buf = vec![0u8; 1024];
-        let (mut got, mut timeouts) = (0usize, 0);
-        loop {
-            match read_into(&mut r, &mut buf).await {
-                Ok(0) => break,
-                Ok(n) => {
-                    check_at(&want, got, &buf[..n]);
-                    got += n;
-                }
-                Err(e) if e.kind() == ErrorKind::ReadTimeout && timeouts < 40 => timeouts += 1,
-                Err(e) => panic!("read failed after {got} bytes: {e:?}"),
-            }
-        }
+        let (got, timeouts) = read_across_timeouts(&mut r, 1024, &want).await;
         assert_eq!(got, BODY_LEN);
         assert!(timeouts >= 2, "the read timeout fired in both pauses ({timeouts} times)");
     }
