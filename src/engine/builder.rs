@@ -317,7 +317,7 @@ impl ClientBuilder {
     }
 
     /// Authenticates every request with `auth` (a request's own auth
-    /// replaces it): [`BasicAuth`], [`crate::DigestAuth`], a closure
+    /// replaces it): [`BasicAuth`](crate::BasicAuth), [`crate::DigestAuth`], a closure
     /// `Fn(&mut Request)`, or your own [`Auth`]. Default: none (then, with
     /// `trust_env`, credentials from `.netrc` or the URL).
     pub fn auth(mut self, auth: impl Auth) -> ClientBuilder {
