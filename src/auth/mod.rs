@@ -3,10 +3,12 @@
 //! closures implementing [`Auth`].
 
 mod basic;
+mod challenge;
 mod digest;
 
 pub use basic::BasicAuth;
-pub use digest::{parse_challenges, Challenge, DigestAuth};
+pub use challenge::{parse_challenges, Challenge};
+pub use digest::DigestAuth;
 
 /// Whether a digest `algorithm` parameter names a supported algorithm.
 #[allow(dead_code, reason = "used by the fuzz entry points")]

@@ -1,0 +1,8 @@
+//! Request-head encoding and response-head parsing (RFC 9112 §3, §4, §5).
+
+mod encode;
+mod parse;
+
+pub(crate) use encode::is_tchar;
+pub use encode::{encode_request_head, encode_request_head_version, write_host, BodyFraming};
+pub use parse::{HeadParser, ParsedHead, ResponseHead};
