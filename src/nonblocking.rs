@@ -36,38 +36,67 @@ impl tokio::io::AsyncRead for Response {
         let this = self.get_mut();
         loop {
             let p = &mut this.pending;
-            if p.ready_pos < p.ready.len() {
-                let n = (p.ready.len() - p.ready_pos).min(buf.remaining());
+            if p.ready_pos < p.ready_end {
+                let n = (p.ready_end - p.ready_pos).min(buf.remaining());
                 buf.put_slice(&p.ready[p.ready_pos..p.ready_pos + n]);
                 p.ready_pos += n;
                 return Poll::Ready(Ok(()));
             }
             if let Some(fut) = p.future.as_mut() {
-                let (body, mut data, result) = ready!(fut.as_mut().poll(cx));
+                let (body, data, result) = ready!(fut.as_mut().poll(cx));
                 p.future = None;
                 this.body = Some(body);
+                p.ready = data;
+                p.ready_pos = 0;
+                p.ready_end = 0;
                 let n = result.map_err(io::Error::from)?;
                 if n == 0 {
                     return Poll::Ready(Ok(()));
                 }
-                data.truncate(n);
-                p.ready = data;
-                p.ready_pos = 0;
+                p.ready_end = n;
                 continue;
             }
             if buf.remaining() == 0 {
                 return Poll::Ready(Ok(()));
             }
-            let Some(mut body) = this.body.take() else {
+            let want = buf.remaining().min(MAX_READ);
+            let Some(body) = this.body.as_mut() else {
                 return Poll::Ready(Err(io::Error::other(
                     "the response body is already being read",
                 )));
             };
+            // What needs no waiting (a small body that came with the head,
+            // the end of the body) is read here, without a future: into the
+            // caller's buffer when it is initialised, else into ours (which
+            // keeps its length between reads: no zeroing each time).
+            let direct = buf.initialized().len() - buf.filled().len() >= want;
+            if direct {
+                if let Some(result) = body.read_now(buf.initialize_unfilled_to(want)) {
+                    let n = result.map_err(io::Error::from)?;
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+            }
             let mut data = std::mem::take(&mut p.ready);
-            data.clear();
-            data.resize(buf.remaining().min(MAX_READ), 0);
+            if data.len() < want {
+                data.resize(want, 0);
+            }
+            if let Some(result) = (!direct)
+                .then(|| body.read_now(&mut data[..want]))
+                .flatten()
+            {
+                p.ready = data;
+                (p.ready_pos, p.ready_end) = (0, 0);
+                let n = result.map_err(io::Error::from)?;
+                if n == 0 {
+                    return Poll::Ready(Ok(()));
+                }
+                p.ready_end = n;
+                continue;
+            }
+            let mut body = this.body.take().expect("checked above");
             p.future = Some(Box::pin(async move {
-                let r = body.read(&mut data).await;
+                let r = body.read(&mut data[..want]).await;
                 (body, data, r)
             }));
         }

@@ -154,6 +154,51 @@ impl ConnBody {
     }
 }
 
+impl ConnBody {
+    /// Reads what can be read without waiting: the body's end, or bytes of
+    /// a length-delimited or close-delimited body already in the read
+    /// buffer. `None`: a socket read (or the chunked decoder) is needed.
+    fn read_buffered(&mut self, out: &mut [u8]) -> Option<Result<usize>> {
+        if matches!(self.framing, Framing::Done) {
+            return Some(Ok(0));
+        }
+        if let Err(e) = self
+            .ctx
+            .deadline
+            .check("receiving the response body", self.target())
+        {
+            return Some(Err(e));
+        }
+        let conn = self.conn.as_mut()?;
+        let buffered = conn.buffered();
+        if buffered.is_empty() {
+            return None;
+        }
+        match &mut self.framing {
+            Framing::Length { remaining, .. } => {
+                let n = out
+                    .len()
+                    .min(buffered.len())
+                    .min(usize::try_from(*remaining).unwrap_or(usize::MAX));
+                out[..n].copy_from_slice(&buffered[..n]);
+                conn.consume(n);
+                *remaining -= n as u64;
+                if *remaining == 0 {
+                    self.release();
+                }
+                Some(Ok(n))
+            }
+            Framing::Close => {
+                let n = out.len().min(buffered.len());
+                out[..n].copy_from_slice(&buffered[..n]);
+                conn.consume(n);
+                Some(Ok(n))
+            }
+            Framing::Chunked(_) | Framing::Done => None,
+        }
+    }
+}
+
 impl Drop for ConnBody {
     /// A body dropped before its end: when the rest has already arrived (and
     /// is small), use it up without I/O and reuse the connection; otherwise
@@ -351,6 +396,45 @@ impl ResponseBody {
     /// Whether the body was read to its end.
     pub(crate) fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// Reads decoded body bytes into `out` when that needs no waiting (the
+    /// body's end, bytes in memory, or bytes of an undecoded body already
+    /// received); `None` when [`read`](Self::read) must wait. The async
+    /// client's `AsyncRead` uses it to skip a future per read; its results
+    /// are what `read` would give.
+    #[allow(dead_code, reason = "used by the async copy only")]
+    pub(crate) fn read_now(&mut self, out: &mut [u8]) -> Option<Result<usize>> {
+        if let Some((kind, message)) = &self.failed {
+            return Some(Err(Error::new(*kind, message.clone())));
+        }
+        if out.is_empty() || self.finished {
+            return Some(Ok(0));
+        }
+        if self.decoder.is_some() {
+            return None;
+        }
+        let result = match &mut self.source {
+            Source::Empty => Ok(0),
+            Source::Bytes(b) => {
+                let n = b.len().min(out.len());
+                out[..n].copy_from_slice(&b[..n]);
+                let _ = b.split_to(n);
+                Ok(n)
+            }
+            Source::User(_) => return None,
+            Source::Conn(c) => c.read_buffered(out)?,
+        };
+        Some(match result {
+            Ok(n) => {
+                self.downloaded += n as u64;
+                if n == 0 {
+                    self.finished = true;
+                }
+                Ok(n)
+            }
+            Err(e) => Err(self.fail(e)),
+        })
     }
 
     /// A read failed with `e`: unless it is a read timeout of its own (the

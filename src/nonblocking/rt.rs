@@ -346,19 +346,22 @@ type ReadFuture = Pin<
 >;
 
 /// The state of `AsyncRead for AsyncResponse`: the body's in-flight read,
-/// which owns the body until it completes, and bytes read but not yet taken.
+/// which owns the body until it completes, and bytes read but not yet taken
+/// (`ready[ready_pos..ready_end]`; the buffer keeps its length, so a read
+/// does not zero it again).
 #[derive(Default)]
 pub(crate) struct PendingRead {
     pub(crate) future: Option<ReadFuture>,
     pub(crate) ready: Vec<u8>,
     pub(crate) ready_pos: usize,
+    pub(crate) ready_end: usize,
 }
 
 impl std::fmt::Debug for PendingRead {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PendingRead")
             .field("in_flight", &self.future.is_some())
-            .field("ready", &(self.ready.len() - self.ready_pos))
+            .field("ready", &(self.ready_end - self.ready_pos))
             .finish()
     }
 }
