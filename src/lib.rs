@@ -75,11 +75,23 @@
 //! - `aws-lc-rs`: aws-lc-rs as the rustls crypto provider instead of ring.
 //! - `native-roots`: `ClientBuilder::native_roots` trusts the OS certificate store.
 //! - `cookies` (default): a [`CookieJar`] on every client, with the Public Suffix List.
+//! - `encrypted-keys`: client keys in encrypted PKCS#8
+//!   ([`Identity::from_pkcs8_encrypted_pem`]), with the password-based ciphers.
 //! - `brotli`: decode `Content-Encoding: br` (pure Rust). Adds `br` to `Accept-Encoding`.
 //! - `zstd`: decode `Content-Encoding: zstd` (pure Rust). Adds `zstd` to `Accept-Encoding`.
 //!
 //! Features only add: any combination builds, and both clients can live in one
 //! program.
+//!
+//! # Stability
+//!
+//! What the crate root exports (the clients, builders, `Request`,
+//! `Response`, `Body`, the transports, `Error`, `Timeout`, `Limits`, the TLS
+//! and cookie types) and the [`auth`] and [`netrc`] modules are the API to
+//! build on. [`proto`], the sans-IO HTTP/1.1 codec and content decoders
+//! the engine runs on, is public for those who drive their own I/O, but it
+//! follows the engine's needs: its items may change in any 0.x release.
+//! Anything hidden from these docs (the fuzzing entry points) is not API.
 //!
 //! # Errors
 //!
@@ -132,7 +144,7 @@ pub mod netrc;
 #[cfg(feature = "async")]
 mod nonblocking;
 pub mod proto;
-pub mod redirect;
+mod redirect;
 mod request;
 mod tls;
 mod urls;
