@@ -538,7 +538,7 @@ fn run(o: &Options) -> Result<u8, Failure> {
         .timeout(timeout)
         .danger_accept_invalid_certs(o.insecure);
     if let Some(path) = &o.unix_socket {
-        builder = builder.unix_socket(path);
+        builder = builder.uds(path);
     }
     if let Some(ip) = o.interface {
         builder = builder.local_address(ip);

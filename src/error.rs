@@ -60,7 +60,9 @@ pub enum ErrorKind {
     RequestBody,
     /// The client was closed with `close()`.
     Closed,
-    /// A local settings file (`.netrc`, a cookie file) could not be used.
+    /// A local settings file (`.netrc`, a cookie file) could not be used, or
+    /// the client's settings conflict (a setting of the built-in transport
+    /// given with a custom transport).
     Config,
     /// A response body collected by `bytes`, `text` or `json` was larger
     /// than `max_body_size`.

@@ -49,6 +49,9 @@ pub struct ClientBuilder {
     netrc: Option<bool>,
     max_body_size: Option<u64>,
     error: Option<Error>,
+    /// The settings given that configure the built-in transport (named in
+    /// the error when a custom transport replaces it).
+    transport_settings: Vec<&'static str>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -125,11 +128,20 @@ impl ClientBuilder {
             netrc: None,
             max_body_size: None,
             error: None,
+            transport_settings: Vec::new(),
         }
     }
 
     fn fail(mut self, e: Error) -> ClientBuilder {
         self.error.get_or_insert(e);
+        self
+    }
+
+    /// Notes that a setting of the built-in transport was given.
+    fn for_transport(mut self, name: &'static str) -> ClientBuilder {
+        if !self.transport_settings.contains(&name) {
+            self.transport_settings.push(name);
+        }
         self
     }
 
@@ -193,59 +205,69 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the pool limits (default: [`Limits::default`]). Ignored when a
-    /// custom transport is given.
+    /// Sets the pool limits (default: [`Limits::default`]). A setting of the
+    /// built-in transport: with a custom one, `build()` fails.
     pub fn limits(mut self, limits: Limits) -> ClientBuilder {
         self.limits = limits;
-        self
+        self.for_transport("limits")
     }
 
     /// Sets the largest response head accepted (default 64 KiB).
     pub fn max_response_head_size(mut self, n: usize) -> ClientBuilder {
         self.max_head_size = Some(n);
-        self
+        self.for_transport("max_response_head_size")
     }
 
     /// Sets the most headers accepted in a response head (default 100).
     pub fn max_response_headers(mut self, n: usize) -> ClientBuilder {
         self.max_headers = Some(n);
-        self
+        self.for_transport("max_response_headers")
     }
 
     /// Connects to `addr` for `host` instead of resolving it, like curl's
-    /// `--resolve` (beyond httpx); see [`HttpTransport::resolve`]. Ignored
-    /// when a custom transport is given.
+    /// `--resolve` (beyond httpx); see [`HttpTransport::resolve`]. A setting
+    /// of the built-in transport: with a custom one, `build()` fails.
     pub fn resolve(mut self, host: &str, addr: SocketAddr) -> ClientBuilder {
         self.resolve.push((host.to_string(), addr));
-        self
+        self.for_transport("resolve")
     }
 
     /// Binds this source address before connecting (httpx's
-    /// `local_address`). Ignored when a custom transport is given.
+    /// `local_address`). A setting of the built-in transport: with a custom
+    /// one, `build()` fails.
     pub fn local_address(mut self, addr: IpAddr) -> ClientBuilder {
         self.local_address = Some(addr);
-        self
+        self.for_transport("local_address")
     }
 
-    /// Connects through the Unix domain socket at `path` (curl's
-    /// `--unix-socket`); see [`HttpTransport::uds`]. Ignored when a custom
-    /// transport is given.
-    pub fn unix_socket(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
+    /// Connects through the Unix domain socket at `path` (httpx's `uds`,
+    /// curl's `--unix-socket`); see [`HttpTransport::uds`].
+    pub fn uds(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
         self.uds = Some(path.into());
-        self
+        self.for_transport("uds")
+    }
+
+    /// The former name of [`uds`](Self::uds).
+    #[deprecated(
+        since = "0.1.0",
+        note = "use `uds`, the one name for it on the builder and the transport"
+    )]
+    pub fn unix_socket(self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
+        self.uds(path)
     }
 
     /// Retries a failed connect `n` more times; see
-    /// [`HttpTransport::retries`]. Ignored when a custom transport is given.
+    /// [`HttpTransport::retries`]. A setting of the built-in transport: with
+    /// a custom one, `build()` fails.
     pub fn retries(mut self, n: u32) -> ClientBuilder {
         self.retries = n;
-        self
+        self.for_transport("retries")
     }
 
     /// Trusts `cert` as a root, in addition to the built-in roots.
     pub fn add_root_certificate(mut self, cert: Certificate) -> ClientBuilder {
         self.tls.roots.push(cert);
-        self
+        self.for_transport("add_root_certificate")
     }
 
     /// Trusts the CA certificates of this PEM bundle file (httpx's
@@ -253,14 +275,14 @@ impl ClientBuilder {
     /// not used unless [`tls_built_in_root_certs`](Self::tls_built_in_root_certs) says so.
     pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
         self.tls.ca_files.push(path.into());
-        self
+        self.for_transport("ca_file")
     }
 
     /// Trusts the CA certificates of every PEM file in this directory
     /// (curl's `--capath`); replaces the built-in roots as `ca_file` does.
     pub fn ca_dir(mut self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
         self.tls.ca_dirs.push(path.into());
-        self
+        self.for_transport("ca_dir")
     }
 
     /// Whether to trust the built-in roots (webpki-roots, Mozilla's list).
@@ -268,7 +290,7 @@ impl ClientBuilder {
     /// `SSL_CERT_FILE`/`SSL_CERT_DIR`).
     pub fn tls_built_in_root_certs(mut self, enabled: bool) -> ClientBuilder {
         self.tls.built_in_roots = Some(enabled);
-        self
+        self.for_transport("tls_built_in_root_certs")
     }
 
     /// Also trusts the operating system's certificate store. Default: no.
@@ -276,13 +298,13 @@ impl ClientBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "native-roots")))]
     pub fn native_roots(mut self, enabled: bool) -> ClientBuilder {
         self.tls.native_roots = enabled;
-        self
+        self.for_transport("native_roots")
     }
 
     /// Presents this client certificate to servers that ask for one.
     pub fn identity(mut self, identity: Identity) -> ClientBuilder {
         self.tls.identity = Some(identity);
-        self
+        self.for_transport("identity")
     }
 
     /// Accepts any server certificate: expired, self-signed, for another
@@ -293,7 +315,7 @@ impl ClientBuilder {
     /// traffic. Use it only against test servers you control.
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> ClientBuilder {
         self.tls.danger_accept_invalid_certs = accept;
-        self
+        self.for_transport("danger_accept_invalid_certs")
     }
 
     /// Uses this rustls configuration as it is for HTTPS (httpx's
@@ -303,7 +325,7 @@ impl ClientBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     pub fn use_preconfigured_tls(mut self, config: Arc<rustls::ClientConfig>) -> ClientBuilder {
         self.tls.preconfigured = Some(config);
-        self
+        self.for_transport("use_preconfigured_tls")
     }
 
     /// Whether to read settings from the environment: `SSL_CERT_FILE`,
@@ -391,7 +413,12 @@ impl ClientBuilder {
     }
 
     /// Uses `transport` instead of the default `HttpTransport`: a
-    /// `MockTransport` for tests, or your own.
+    /// `MockTransport` for tests, or your own. The settings of the built-in
+    /// transport (`limits`, `resolve`, `local_address`, `uds`, `retries`,
+    /// `max_response_head_size`, `max_response_headers` and the TLS
+    /// settings) then have no transport to go to: giving any of them too
+    /// makes `build()` fail with `ErrorKind::Config` naming them; set them
+    /// on the transport (an `HttpTransport` has the same ones).
     pub fn transport(mut self, transport: impl Transport) -> ClientBuilder {
         self.transport = Some(Box::new(transport));
         self
@@ -405,6 +432,17 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         if let Some(e) = self.error {
             return Err(e);
+        }
+        if self.transport.is_some() && !self.transport_settings.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "ClientBuilder: {} configure the built-in transport, which the custom \
+                     transport given to transport() replaces; set them on that transport \
+                     (an HttpTransport has the same settings)",
+                    self.transport_settings.join(", ")
+                ),
+            ));
         }
         let custom_transport = self.transport.is_some();
         let transport = match self.transport {
@@ -429,7 +467,7 @@ impl ClientBuilder {
                 t = t.retries(self.retries);
                 #[cfg(feature = "rustls")]
                 if !self.tls.is_default() {
-                    t = t.tls_config(crate::tls::build_config(&self.tls)?);
+                    t = t.use_preconfigured_tls(crate::tls::build_config(&self.tls)?);
                 }
                 Box::new(t)
             }

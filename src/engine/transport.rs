@@ -140,9 +140,21 @@ impl HttpTransport {
     #[cfg(feature = "rustls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     #[must_use]
-    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> HttpTransport {
+    pub fn use_preconfigured_tls(mut self, config: Arc<rustls::ClientConfig>) -> HttpTransport {
         self.options().tls = Some(config);
         self
+    }
+
+    /// The former name of [`use_preconfigured_tls`](Self::use_preconfigured_tls).
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    #[deprecated(
+        since = "0.1.0",
+        note = "use `use_preconfigured_tls`, the one name for it on the builder and the transport"
+    )]
+    #[must_use]
+    pub fn tls_config(self, config: Arc<rustls::ClientConfig>) -> HttpTransport {
+        self.use_preconfigured_tls(config)
     }
 
     /// A snapshot of the pool: open and idle connections, idle per origin,

@@ -382,3 +382,31 @@ scenario! {
         }
     }
 }
+
+scenario! {
+    // A setting of the built-in transport given with a custom transport
+    // would be silently ignored: build() says so instead.
+    async fn transport_settings_with_a_custom_transport_are_an_error() {
+        let mock = || ferrohttp::MockTransport::new(|_| ferrohttp::Response::from(http::Response::new("ok")));
+        let e = Client::builder()
+            .limits(Limits::default().max_connections(1))
+            .transport(mock())
+            .resolve("a.test", "127.0.0.1:1".parse().unwrap())
+            .retries(2)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config, "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.contains("limits, resolve, retries"), "{msg}");
+        // Client-level settings go with any transport.
+        let client = Client::builder().transport(mock()).timeout(Timeout::from_secs(1)).base_url("http://a.test/").build().unwrap();
+        let text = client.get("x").send().await.unwrap().text().await.unwrap();
+        assert_eq!(text, "ok");
+        // The one name for a Unix socket, on the builder and the transport;
+        // the former names still work.
+        assert!(Client::builder().uds("/nonexistent.sock").build().is_ok());
+        #[allow(deprecated)]
+        let old = Client::builder().unix_socket("/nonexistent.sock").transport(mock()).build();
+        assert!(old.unwrap_err().to_string().contains("uds"));
+    }
+}

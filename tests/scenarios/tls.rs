@@ -95,7 +95,7 @@ scenario! {
         let (server, seen) = serve_unix_once(listener, server_config(&pki.leaf(&["secure.test"]), None), |req| {
             Reply::ok(format!("tls over uds {}", req.target))
         });
-        let client = trusting(&pki).unix_socket(&path).build().unwrap();
+        let client = trusting(&pki).uds(&path).build().unwrap();
         let text = get_text(&client, "https://secure.test/x").await.unwrap();
         assert_eq!(text, "tls over uds /x");
         // Kept alive like any other connection.
@@ -110,7 +110,7 @@ scenario! {
         let _ = std::fs::remove_file(&path);
         let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let (server, _) = serve_unix_once(listener, server_config(&pki.leaf(&["other.test"]), None), |_| Reply::ok("no"));
-        let client = trusting(&pki).unix_socket(&path).build().unwrap();
+        let client = trusting(&pki).uds(&path).build().unwrap();
         let e = get_text(&client, "https://secure.test/").await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Tls, "{e:?}");
         assert!(e.to_string().contains("other.test"), "{e}");
