@@ -14,7 +14,9 @@ use super::pool::{Permit, PoolKey};
 use super::rt;
 use crate::body::Body;
 use crate::error::{Error, ErrorKind, Result};
-use crate::proto::h1::{encode_chunk_header, HeadParser, ResponseHead, CHUNKED_END};
+use crate::proto::h1::{
+    encode_chunk_header, Exchange, FinalHead, HeadEvent, HeadParser, CHUNKED_END,
+};
 
 /// The read buffer's starting size; it grows (up to the head limit) only
 /// for a head that does not fit.
@@ -26,10 +28,6 @@ const DIRECT_READ_SIZE: usize = 32 * 1024;
 const BODY_BUFFER_SIZE: usize = 64 * 1024;
 /// The size of each read from a streaming request body.
 const BODY_CHUNK_SIZE: usize = 64 * 1024;
-/// The most interim (1xx) responses one exchange may bring before its final
-/// response; their total size is bounded by the head-size limit as well. A
-/// server sending `100 Continue` without end never lets a read time out.
-const MAX_INTERIM_RESPONSES: usize = 64;
 
 /// An open connection, with its read buffer.
 pub(crate) struct Conn {
@@ -409,52 +407,32 @@ impl Conn {
         Ok(())
     }
 
-    /// Reads the final response head, skipping informational (1xx) ones.
+    /// Reads response heads until the final one, as `exchange` decides
+    /// (interim ones skipped, within bounds; 101 refused).
     pub(crate) async fn read_head(
         &mut self,
         parser: &mut HeadParser,
+        exchange: &mut Exchange,
         timeout: Option<Duration>,
         deadline: &Deadline,
-    ) -> std::result::Result<ResponseHead, ExchangeError> {
+    ) -> std::result::Result<FinalHead, ExchangeError> {
         let mut received_any = self.start < self.end;
-        let (mut interim, mut interim_bytes) = (0usize, 0usize);
         loop {
             let parsed = parser
                 .parse(&self.buf[self.start..self.end])
                 .map_err(ExchangeError::fatal)?;
             if let Some(parsed) = parsed {
                 self.start += parsed.consumed;
-                let status = parsed.head.status;
-                if status == http::StatusCode::SWITCHING_PROTOCOLS {
-                    return Err(ExchangeError::fatal(Error::new(
-                        ErrorKind::RemoteProtocol,
-                        format!(
-                            "{} sent 101 Switching Protocols, but no upgrade was asked for",
-                            self.target
-                        ),
-                    )));
-                }
-                if status.is_informational() {
-                    // 100 Continue, 103 Early Hints, ...: the final response
-                    // follows, after a bounded number of them.
-                    interim += 1;
-                    interim_bytes += parsed.consumed;
-                    if interim > MAX_INTERIM_RESPONSES || interim_bytes > parser.max_head_size() {
-                        return Err(ExchangeError::fatal(Error::new(
-                            ErrorKind::RemoteProtocol,
-                            format!(
-                                "server {} sent more interim (1xx) responses than allowed \
-                                 ({interim} responses, {interim_bytes} bytes; the limits are \
-                                 {MAX_INTERIM_RESPONSES} and the head size limit of {} bytes)",
-                                self.target,
-                                parser.max_head_size()
-                            ),
-                        )));
+                match exchange
+                    .on_head(parsed.head, parsed.consumed, &self.target)
+                    .map_err(ExchangeError::fatal)?
+                {
+                    HeadEvent::Interim => {
+                        parser.reset();
+                        continue;
                     }
-                    parser.reset();
-                    continue;
+                    HeadEvent::Final(head) => return Ok(head),
                 }
-                return Ok(parsed.head);
             }
             let max_buffer = parser_limit(parser);
             deadline

@@ -16,7 +16,8 @@ use super::response::Response;
 use crate::config::{H1Limits, Limits, PoolStatus, Timeout};
 use crate::error::{Error, ErrorKind, Result};
 use crate::proto::decode::ContentDecoder;
-use crate::proto::h1::{self, BodyFraming, HeadParser};
+use crate::proto::h1::exchange::{is_idempotent, may_retry, read_after_failed_write, Failure};
+use crate::proto::h1::{self, BodyFraming, Exchange, HeadParser};
 use crate::request::Request;
 
 /// Sends a request and gives back its response: what a client uses to reach
@@ -169,13 +170,6 @@ impl HttpTransport {
     }
 }
 
-fn is_idempotent(m: &Method) -> bool {
-    matches!(
-        *m,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
-    )
-}
-
 /// The body framing a request gets: none for a bodiless request whose
 /// method does not expect one, the length when known, else chunked.
 fn request_framing(method: &Method, body: &crate::Body) -> BodyFraming {
@@ -288,6 +282,12 @@ impl HttpTransport {
                 }
             };
             let mut parser = HeadParser::new(self.h1.max_head_size, self.h1.max_headers);
+            let mut exchange = Exchange::new(
+                &method,
+                request.version(),
+                request.headers(),
+                self.h1.max_head_size,
+            );
             let chunked = framing == BodyFraming::Chunked;
             let mut result = conn
                 .write_request(
@@ -298,27 +298,34 @@ impl HttpTransport {
                     &deadline,
                 )
                 .await;
-            // A kept-alive connection the server had already closed: try once
-            // more on a fresh one when that cannot repeat a side effect.
+            // The exchange's rules decide: a retry on a fresh connection
+            // (a kept-alive one the server had closed), or a look for the
+            // response a server sent before reading the whole upload.
             let replayable = is_idempotent(&method) && !body.is_streaming();
-            let retry = |e: &ExchangeError| {
-                let safe = e.nothing_written || replayable;
-                reused
-                    && !retried
-                    && e.no_response
-                    && safe
-                    && e.error.kind() != ErrorKind::TotalTimeout
+            let failure = |e: &ExchangeError| Failure {
+                reused,
+                retried,
+                nothing_written: e.nothing_written,
+                no_response: e.no_response,
+                replayable,
+                total_timeout: e.error.kind() == ErrorKind::TotalTimeout,
             };
-            // A server may answer before it has read the whole request (a 413
-            // for an upload too large, say) and close: the write fails, but
-            // its response may be waiting to be read, as httpcore does.
+            let retry = |e: &ExchangeError| may_retry(failure(e));
             let answered_early = match &result {
                 Ok(()) => false,
-                Err(e) => e.error.kind() == ErrorKind::Write && !e.nothing_written && !retry(e),
+                Err(e) => read_after_failed_write(e.error.kind() == ErrorKind::Write, failure(e)),
             };
+            if answered_early {
+                exchange.request_cut_short();
+            }
             if result.is_ok() || answered_early {
                 match conn
-                    .read_head(&mut parser, timeout.read_timeout(), &deadline)
+                    .read_head(
+                        &mut parser,
+                        &mut exchange,
+                        timeout.read_timeout(),
+                        &deadline,
+                    )
                     .await
                 {
                     Ok(response_head) => {
@@ -328,7 +335,7 @@ impl HttpTransport {
                             deadline,
                             limits: self.h1,
                         };
-                        return finish(conn, ctx, response_head, request, started, answered_early);
+                        return Ok(finish(conn, ctx, response_head, started));
                     }
                     // No response after a failed write: the write error says more.
                     Err(_) if answered_early => {}
@@ -346,32 +353,23 @@ impl HttpTransport {
 }
 
 /// Builds the response around the connection, whose body streams from here.
-fn finish(
-    conn: Box<Conn>,
-    ctx: BodyContext,
-    head: h1::ResponseHead,
-    request: &Request,
-    started: Instant,
-    request_cut_short: bool,
-) -> Result<Response> {
-    let framing = h1::response_framing(request.method(), head.status, head.version, &head.headers)?;
-    // An HTTP/1.0 request did not offer keep-alive: the server closes. A
-    // connection whose request was not sent whole is never reused.
-    let keep_alive = !framing.must_close
-        && !request_cut_short
-        && request.version() == http::Version::HTTP_11
-        && h1::is_keep_alive(request.headers(), head.version, &head.headers);
+fn finish(conn: Box<Conn>, ctx: BodyContext, head: h1::FinalHead, started: Instant) -> Response {
+    let h1::FinalHead {
+        head,
+        framing,
+        keep_alive,
+    } = head;
     let decoder = if framing.kind == h1::FramingKind::Empty {
         None
     } else {
         ContentDecoder::from_headers(&head.headers)
     };
     let body = ConnBody::new(conn, framing.kind, keep_alive, ctx);
-    Ok(Response::new(
+    Response::new(
         head,
         started.elapsed(),
         ResponseBody::from_conn(body, decoder),
-    ))
+    )
 }
 
 #[maybe]
