@@ -18,6 +18,20 @@ pub enum BodyFraming {
     Chunked,
 }
 
+/// The form of a request line's target (RFC 9112 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestTarget {
+    /// `/path?query`: to an origin server.
+    #[default]
+    Origin,
+    /// `http://host:port/path?query` (no user info, no fragment): to a
+    /// forward proxy.
+    Absolute,
+    /// `host:port`, the port always given: for `CONNECT`; `Host` says the
+    /// same.
+    Authority,
+}
+
 /// Writes an HTTP/1.1 request head for `method` `url` with `headers` into
 /// `out`: the origin-form target, a `Host` header first (unless `headers`
 /// has one), then `headers` in order, then the body's framing header, then
@@ -49,6 +63,32 @@ pub fn encode_request_head_version(
     version: Version,
     out: &mut Vec<u8>,
 ) -> Result<()> {
+    encode_request_head_to(
+        method,
+        url,
+        headers,
+        framing,
+        version,
+        RequestTarget::Origin,
+        out,
+    )
+}
+
+/// [`encode_request_head_version`] with the request target in `target`'s
+/// form: absolute-form for a forward proxy, authority-form for `CONNECT`.
+///
+/// # Errors
+/// As `encode_request_head_version`, and `InvalidUrl` for authority-form
+/// of a URL without a port its scheme implies.
+pub fn encode_request_head_to(
+    method: &Method,
+    url: &Url,
+    headers: &HeaderMap,
+    framing: BodyFraming,
+    version: Version,
+    target: RequestTarget,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     let version_text: &[u8] = match version {
         Version::HTTP_11 => b" HTTP/1.1\r\n",
         Version::HTTP_10 => b" HTTP/1.0\r\n",
@@ -77,19 +117,33 @@ pub fn encode_request_head_version(
     let start = out.len();
     out.extend_from_slice(m.as_bytes());
     out.push(b' ');
-    if path.is_empty() {
-        out.push(b'/');
+    let authority_form = target == RequestTarget::Authority;
+    if authority_form {
+        write_authority(url, out).inspect_err(|_| out.truncate(start))?;
     } else {
-        out.extend_from_slice(path.as_bytes());
-    }
-    if let Some(q) = query {
-        out.push(b'?');
-        out.extend_from_slice(q.as_bytes());
+        if target == RequestTarget::Absolute {
+            out.extend_from_slice(url.scheme().as_bytes());
+            out.extend_from_slice(b"://");
+            write_host(url, out).inspect_err(|_| out.truncate(start))?;
+        }
+        if path.is_empty() {
+            out.push(b'/');
+        } else {
+            out.extend_from_slice(path.as_bytes());
+        }
+        if let Some(q) = query {
+            out.push(b'?');
+            out.extend_from_slice(q.as_bytes());
+        }
     }
     out.extend_from_slice(version_text);
     if !headers.contains_key(HOST) {
         out.extend_from_slice(b"host: ");
-        write_host(url, out)?;
+        if authority_form {
+            write_authority(url, out)?;
+        } else {
+            write_host(url, out).inspect_err(|_| out.truncate(start))?;
+        }
         out.extend_from_slice(b"\r\n");
     }
     for (name, value) in headers {
@@ -116,6 +170,24 @@ pub fn encode_request_head_version(
         BodyFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
     }
     out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// Writes `host:port`, the port always (authority-form, RFC 9112 §3.2.3).
+fn write_authority(url: &Url, out: &mut Vec<u8>) -> Result<()> {
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("URL {url} has no host")))?;
+    let port = url.port_or_known_default().ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidUrl,
+            format!("URL {url} has no port for an authority-form target"),
+        )
+    })?;
+    out.extend_from_slice(host.as_bytes());
+    out.push(b':');
+    push_decimal(out, u64::from(port));
     Ok(())
 }
 
@@ -196,6 +268,95 @@ mod tests {
             &mut out,
         )?;
         Ok(String::from_utf8(out).unwrap())
+    }
+
+    /// The request line and Host of `method url` in `target`'s form.
+    fn line(method: &str, url: &str, target: RequestTarget) -> Result<String> {
+        let mut out = b"kept".to_vec();
+        encode_request_head_to(
+            &Method::from_bytes(method.as_bytes()).unwrap(),
+            &Url::parse(url).unwrap(),
+            &HeaderMap::new(),
+            BodyFraming::None,
+            Version::HTTP_11,
+            target,
+            &mut out,
+        )?;
+        let text = String::from_utf8(out).unwrap();
+        Ok(text.trim_end().trim_start_matches("kept").to_string())
+    }
+
+    #[test]
+    fn request_target_forms() {
+        use RequestTarget::*;
+        // RFC 9112 §3.2: origin-form to a server, absolute-form to a forward
+        // proxy (no user info, no fragment), authority-form for CONNECT.
+        let cases = [
+            (
+                "GET",
+                "http://u:p@h.test:8080/a/b?q=1#frag",
+                Origin,
+                "GET /a/b?q=1 HTTP/1.1\r\nhost: h.test:8080",
+            ),
+            (
+                "GET",
+                "http://u:p@h.test:8080/a/b?q=1#frag",
+                Absolute,
+                "GET http://h.test:8080/a/b?q=1 HTTP/1.1\r\nhost: h.test:8080",
+            ),
+            (
+                "GET",
+                "https://h.test/",
+                Absolute,
+                "GET https://h.test/ HTTP/1.1\r\nhost: h.test",
+            ),
+            (
+                "GET",
+                "http://[::1]:81",
+                Absolute,
+                "GET http://[::1]:81/ HTTP/1.1\r\nhost: [::1]:81",
+            ),
+            (
+                "CONNECT",
+                "https://h.test/x?y",
+                Authority,
+                "CONNECT h.test:443 HTTP/1.1\r\nhost: h.test:443",
+            ),
+            (
+                "CONNECT",
+                "http://h.test:3128/",
+                Authority,
+                "CONNECT h.test:3128 HTTP/1.1\r\nhost: h.test:3128",
+            ),
+            (
+                "CONNECT",
+                "http://[::1]/",
+                Authority,
+                "CONNECT [::1]:80 HTTP/1.1\r\nhost: [::1]:80",
+            ),
+        ];
+        for (method, url, target, want) in cases {
+            assert_eq!(
+                line(method, url, target).unwrap(),
+                want,
+                "{method} {url} {target:?}"
+            );
+        }
+        // No port the scheme implies: an error, and `out` unchanged.
+        let e = line("CONNECT", "unknown://h.test/", Authority).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidUrl);
+        let mut out = b"kept".to_vec();
+        let r = encode_request_head_to(
+            &Method::CONNECT,
+            &Url::parse("unknown://h.test/").unwrap(),
+            &HeaderMap::new(),
+            BodyFraming::None,
+            Version::HTTP_11,
+            Authority,
+            &mut out,
+        );
+        assert!(r.is_err());
+        assert_eq!(out, b"kept");
     }
 
     #[test]
