@@ -9,7 +9,7 @@ use http::HeaderMap;
 
 use super::conn::{io_error, Conn, Deadline, Phase};
 use super::maybe;
-use super::pool::Pool;
+use super::pool::{Lease, Pool};
 use super::rt;
 use crate::body::Body;
 use crate::config::H1Limits;
@@ -29,7 +29,7 @@ const MAX_DRAIN_ON_DROP: u64 = 64 * 1024;
 /// What a body needs from the exchange that produced it.
 #[derive(Debug, Clone)]
 pub(crate) struct BodyContext {
-    pub(crate) pool: Pool,
+    pub(crate) pool: Pool<Conn>,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) deadline: Deadline,
     pub(crate) limits: H1Limits,
@@ -47,7 +47,7 @@ enum Framing {
 /// A body being read from a connection.
 #[derive(Debug)]
 pub(crate) struct ConnBody {
-    conn: Option<Box<Conn>>,
+    conn: Option<Box<Lease<Conn>>>,
     framing: Framing,
     /// The connection may carry another exchange after this body.
     keep_alive: bool,
@@ -86,7 +86,7 @@ impl ConnBody {
     /// A body on `conn` framed as `kind`. An empty body returns the
     /// connection to the pool at once.
     pub(crate) fn new(
-        conn: Box<Conn>,
+        conn: Box<Lease<Conn>>,
         kind: FramingKind,
         keep_alive: bool,
         ctx: BodyContext,

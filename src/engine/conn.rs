@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::maybe;
-use super::pool::{Permit, PoolKey};
 use super::rt;
 use crate::body::Body;
 use crate::error::{Error, ErrorKind, Result};
@@ -29,19 +28,15 @@ const BODY_BUFFER_SIZE: usize = 64 * 1024;
 /// The size of each read from a streaming request body.
 const BODY_CHUNK_SIZE: usize = 64 * 1024;
 
-/// An open connection, with its read buffer.
+/// An open connection, with its read buffer. (The pool's bookkeeping, its
+/// place, key and idle time, is the pool's `Lease` around it.)
 pub(crate) struct Conn {
     stream: rt::Stream,
-    /// Its place among the pool's `max_connections`, freed when it closes.
-    pub(crate) permit: Option<Permit>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
     /// `host:port`, for error messages.
     pub(crate) target: Arc<str>,
-    /// The origin it is pooled under.
-    pub(crate) key: Arc<PoolKey>,
-    pub(crate) idle_since: Instant,
 }
 
 /// Why an exchange failed, and what that allows: a request that failed on a
@@ -206,22 +201,20 @@ pub(crate) struct ConnectOptions {
 
 #[maybe]
 impl Conn {
-    /// Opens a connection to `host:port` (or the Unix socket in `options`)
-    /// within `timeout`, retrying failures `options.retries` times. The
-    /// connection keeps `permit` for as long as it is open.
+    /// Opens a connection to `host:port` (`https`: with TLS; or through
+    /// the Unix socket in `options`) within `timeout`, retrying failures
+    /// `options.retries` times.
     pub(crate) async fn connect(
-        key: Arc<PoolKey>,
+        (https, host, port): (bool, &str, u16),
         options: &ConnectOptions,
         timeout: Option<Duration>,
         deadline: &Deadline,
-        permit: Permit,
-    ) -> Result<Box<Conn>> {
-        let (https, host, port) = (key.https, &*key.host, key.port);
+    ) -> Result<Conn> {
         let target: Arc<str> = Arc::from(format!("{host}:{port}"));
         let mut attempt = 0;
         loop {
             match Conn::connect_once(https, host, port, &target, options, timeout, deadline).await {
-                Ok(stream) => return Ok(Conn::new(stream, target, key, permit)),
+                Ok(stream) => return Ok(Conn::new(stream, target)),
                 // httpx's `retries`: only failures to connect, where nothing
                 // of the request was sent; never past the deadline. The
                 // backoff is httpcore's: 0 s, then 0.5 s doubling.
@@ -531,25 +524,19 @@ impl std::fmt::Debug for Conn {
         f.debug_struct("Conn")
             .field("target", &self.target)
             .field("buffered", &(self.end - self.start))
-            .field("idle_since", &self.idle_since)
             .finish_non_exhaustive()
     }
 }
 
 impl Conn {
-    /// Boxed: a connection is moved between the pool, the transport and
-    /// the response body several times per request.
-    fn new(stream: rt::Stream, target: Arc<str>, key: Arc<PoolKey>, permit: Permit) -> Box<Conn> {
-        Box::new(Conn {
+    fn new(stream: rt::Stream, target: Arc<str>) -> Conn {
+        Conn {
             stream,
-            permit: Some(permit),
             buf: vec![0; READ_BUFFER_SIZE],
             start: 0,
             end: 0,
             target,
-            key,
-            idle_since: Instant::now(),
-        })
+        }
     }
 
     /// The bytes received and not yet used.
@@ -562,10 +549,12 @@ impl Conn {
         debug_assert!(n <= self.end - self.start);
         self.start += n;
     }
+}
 
+impl super::pool::Probe for Conn {
     /// Whether the server closed this idle connection or sent something
     /// nobody asked for (a `408` before closing): a non-blocking peek.
-    pub(crate) fn peer_gone(&self) -> bool {
+    fn peer_gone(&self) -> bool {
         self.start < self.end || self.stream.peer_gone()
     }
 }

@@ -2,27 +2,31 @@
 //! connections per origin, the `max_connections` limit on open connections,
 //! and a fair (first come, first served) queue of requests waiting for one.
 //!
-//! Every open connection holds a [`Permit`]; dropping it (closing the
-//! connection) frees a place and wakes the first waiter. The fast path, an
-//! idle connection for the origin, is one lock, one pop and no allocation.
+//! The pool keeps its own bookkeeping: a checkout is a [`Lease`] (an idle
+//! connection with its permit, key and idle time) or a [`Reservation`] (a
+//! permit and key for a connection still to be opened, which becomes a
+//! lease once it is). Every open connection's lease holds a [`Permit`];
+//! dropping it (closing the connection) frees a place and wakes the first
+//! waiter. The fast path, an idle connection for the origin, is one lock,
+//! one pop and no allocation. The pool is generic over the connection, so
+//! it knows nothing of sockets and its rules are tested without them.
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::conn::Conn;
 use super::maybe;
 use super::rt::Signal;
 use crate::config::{Limits, PoolStatus};
 use crate::error::{Error, ErrorKind, Result};
 
 /// What identifies connections that may serve the same request: scheme, host
-/// and port (proxy and TLS identity join it in their issues). Each
-/// connection holds its key, so that checking it back in needs no
-/// allocation; a request looks its origin up as an [`Origin`] borrowed from
-/// its URL.
+/// and port (proxy and TLS identity join it in their issues). Each lease
+/// holds its key, so that checking it back in needs no allocation; a
+/// request looks its origin up as an [`Origin`] borrowed from its URL.
 #[derive(Debug)]
 pub(crate) struct PoolKey {
     pub(crate) https: bool,
@@ -141,14 +145,14 @@ const MAX_EMPTY_ORIGINS: usize = 256;
 /// whether the request got a connection, timed out, or was cancelled (an
 /// async request's future dropped): a request gone away never blocks the
 /// ones behind it.
-struct QueueSlot<'a> {
-    pool: &'a Pool,
+struct QueueSlot<'a, C> {
+    pool: &'a Pool<C>,
     id: u64,
     signal: Arc<Signal>,
     queued: bool,
 }
 
-impl Drop for QueueSlot<'_> {
+impl<C> Drop for QueueSlot<'_, C> {
     fn drop(&mut self) {
         if self.queued {
             self.pool.leave_queue(self.id);
@@ -162,13 +166,13 @@ struct Waiter {
     signal: Arc<Signal>,
 }
 
-#[derive(Debug, Default)]
-struct State {
+#[derive(Debug)]
+struct State<C> {
     #[allow(
         clippy::vec_box,
-        reason = "a connection is moved out of its list and on through the transport and the response body: boxed, each move is a pointer"
+        reason = "a lease is moved out of its list and on through the transport and the response body: boxed, each move is a pointer"
     )]
-    idle: HashMap<Arc<PoolKey>, Vec<Box<Conn>>, BuildHasherDefault<Fnv>>,
+    idle: HashMap<Arc<PoolKey>, Vec<Box<Lease<C>>>, BuildHasherDefault<Fnv>>,
     idle_count: usize,
     /// Open connections: idle, in use, and being connected.
     open: usize,
@@ -177,14 +181,27 @@ struct State {
     closed: bool,
 }
 
+impl<C> Default for State<C> {
+    fn default() -> State<C> {
+        State {
+            idle: HashMap::default(),
+            idle_count: 0,
+            open: 0,
+            waiters: VecDeque::new(),
+            next_waiter: 0,
+            closed: false,
+        }
+    }
+}
+
 #[derive(Debug)]
-struct Shared {
-    state: Mutex<State>,
+struct Shared<C> {
+    state: Mutex<State<C>>,
     limits: Limits,
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
+impl<C> Shared<C> {
+    fn lock(&self) -> MutexGuard<'_, State<C>> {
         // Every change under the lock is a few field updates that cannot
         // panic half way: a poisoned lock still guards consistent state.
         self.state
@@ -196,11 +213,11 @@ impl Shared {
 /// One place among the `max_connections`: held by an open connection (or one
 /// being opened). Dropping it frees the place and wakes the first waiter.
 #[derive(Debug)]
-pub(crate) struct Permit {
-    shared: Arc<Shared>,
+pub(crate) struct Permit<C> {
+    shared: Arc<Shared<C>>,
 }
 
-impl Drop for Permit {
+impl<C> Drop for Permit<C> {
     fn drop(&mut self) {
         let mut state = self.shared.lock();
         state.open -= 1;
@@ -212,12 +229,82 @@ impl Drop for Permit {
     }
 }
 
+/// A connection and what the pool knows of it: its place among the
+/// `max_connections`, its key, and since when it sat idle. It derefs to
+/// the connection. Dropping it closes the connection and frees its place.
+#[derive(Debug)]
+pub(crate) struct Lease<C> {
+    // Declared first, so dropped first: the connection closes before its
+    // place is given to a waiter.
+    conn: C,
+    permit: Permit<C>,
+    key: Arc<PoolKey>,
+    idle_since: Instant,
+}
+
+impl<C> Lease<C> {
+    /// The connection opened for `reservation`, as a lease (boxed: each
+    /// move through the transport and the response body is a pointer).
+    pub(crate) fn new(conn: C, reservation: Reservation<C>) -> Box<Lease<C>> {
+        Box::new(Lease {
+            conn,
+            permit: reservation.permit,
+            key: reservation.key,
+            idle_since: Instant::now(),
+        })
+    }
+
+    /// Gives the place up without closing anything: for an idle
+    /// connection found dead, whose place goes to a new one.
+    fn into_reservation(self) -> Reservation<C> {
+        let Lease { permit, key, .. } = self;
+        Reservation { permit, key }
+    }
+}
+
+impl<C> Deref for Lease<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.conn
+    }
+}
+
+impl<C> DerefMut for Lease<C> {
+    fn deref_mut(&mut self) -> &mut C {
+        &mut self.conn
+    }
+}
+
+/// A place among the `max_connections` for a connection to `key` that is
+/// still to be opened: the connection opened becomes a [`Lease`]; dropping
+/// the reservation (the connect failed) frees the place.
+#[derive(Debug)]
+pub(crate) struct Reservation<C> {
+    permit: Permit<C>,
+    key: Arc<PoolKey>,
+}
+
+impl<C> Reservation<C> {
+    /// Where the connection goes.
+    pub(crate) fn key(&self) -> &PoolKey {
+        &self.key
+    }
+}
+
+/// What a pool can ask of a connection it keeps.
+pub(crate) trait Probe {
+    /// Whether the peer closed it (or sent bytes nobody asked for) while it
+    /// sat idle, seen without waiting.
+    fn peer_gone(&self) -> bool;
+}
+
 /// What `acquire` found: an idle connection, or a place to open a new one.
 #[derive(Debug)]
-pub(crate) enum Checkout {
+pub(crate) enum Checkout<C> {
     /// An idle connection, and how long it sat idle.
-    Idle(Box<Conn>, Duration),
-    New(Permit),
+    Idle(Box<Lease<C>>, Duration),
+    /// A place for a new connection.
+    New(Reservation<C>),
 }
 
 /// How long a connection sits idle before its checkout looks at the socket
@@ -227,7 +314,7 @@ pub(crate) enum Checkout {
 /// for less than this is very unlikely to have been closed.
 const PROBE_AFTER_IDLE: Duration = Duration::from_secs(1);
 
-impl Checkout {
+impl<C: Probe> Checkout<C> {
     /// This checkout, or, for an idle connection that sat unused for a while
     /// and that its server has closed (or sent unasked bytes on, such as a
     /// `408` before closing), the place of that connection for a new one.
@@ -235,15 +322,10 @@ impl Checkout {
     /// streaming POST cannot be retried) or reads the stale `408` as its
     /// answer. httpcore looks on every checkout; hyper watches idle
     /// connections from its runtime.
-    fn unless_peer_gone(self) -> Checkout {
+    fn unless_peer_gone(self) -> Checkout<C> {
         match self {
-            Checkout::Idle(mut conn, idle) if idle >= PROBE_AFTER_IDLE && conn.peer_gone() => {
-                let permit = conn
-                    .permit
-                    .take()
-                    .expect("an idle connection holds its permit");
-                drop(conn);
-                Checkout::New(permit)
+            Checkout::Idle(lease, idle) if idle >= PROBE_AFTER_IDLE && lease.peer_gone() => {
+                Checkout::New((*lease).into_reservation())
             }
             other => other,
         }
@@ -251,13 +333,21 @@ impl Checkout {
 }
 
 /// A pool of connections. Cloning it shares it.
-#[derive(Debug, Clone)]
-pub(crate) struct Pool {
-    shared: Arc<Shared>,
+#[derive(Debug)]
+pub(crate) struct Pool<C> {
+    shared: Arc<Shared<C>>,
 }
 
-impl Pool {
-    pub(crate) fn new(limits: Limits) -> Pool {
+impl<C> Clone for Pool<C> {
+    fn clone(&self) -> Pool<C> {
+        Pool {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<C> Pool<C> {
+    pub(crate) fn new(limits: Limits) -> Pool<C> {
         Pool {
             shared: Arc::new(Shared {
                 state: Mutex::new(State::default()),
@@ -270,52 +360,70 @@ impl Pool {
     /// `None` when every place is taken. Connections that must be closed
     /// (expired, or evicted to make room) go to `garbage`, to be dropped after
     /// the lock is released (their permits take it).
-    #[allow(
-        clippy::vec_box,
-        reason = "the pool's boxed connections, see `State::idle`"
-    )]
     fn try_acquire(
         &self,
-        state: &mut State,
+        state: &mut State<C>,
         key: &Origin<'_>,
         now: Instant,
-        garbage: &mut Vec<Box<Conn>>,
-    ) -> Option<Checkout> {
+        garbage: &mut Garbage<C>,
+    ) -> Option<Checkout<C>> {
         let expiry = self.shared.limits.keepalive_expiry_limit();
         if let Some(list) = state.idle.get_mut(key as &dyn OriginParts) {
-            while let Some(conn) = list.pop() {
+            while let Some(lease) = list.pop() {
                 state.idle_count -= 1;
-                let idle = now.saturating_duration_since(conn.idle_since);
+                let idle = now.saturating_duration_since(lease.idle_since);
                 if expiry.is_some_and(|e| idle >= e) {
-                    garbage.push(conn);
+                    garbage.leases.push(lease);
                     continue;
                 }
                 // The emptied list stays, so that checking the connection
                 // back in costs no allocation.
-                return Some(Checkout::Idle(conn, idle));
+                return Some(Checkout::Idle(lease, idle));
             }
         }
         let max = self.shared.limits.max_connections_limit();
         if max.is_none_or(|m| state.open < m) {
             state.open += 1;
-            return Some(Checkout::New(Permit {
-                shared: self.shared.clone(),
+            return Some(Checkout::New(Reservation {
+                permit: Permit {
+                    shared: self.shared.clone(),
+                },
+                key: Arc::new(PoolKey::new(key)),
             }));
         }
-        // Full, but an idle connection to another origin can make room.
+        // Full, but an idle connection to another origin can make room: its
+        // place goes to this request.
         let oldest = oldest_idle(state)?;
-        let mut conn = take_idle(state, &oldest);
-        let permit = conn
-            .permit
-            .take()
-            .expect("an idle connection holds its permit");
-        garbage.push(conn);
-        Some(Checkout::New(permit))
+        let lease = take_idle(state, &oldest);
+        let Lease { conn, permit, .. } = *lease;
+        garbage.conns.push(conn);
+        Some(Checkout::New(Reservation {
+            permit,
+            key: Arc::new(PoolKey::new(key)),
+        }))
+    }
+}
+
+/// What a look at the pool closes: dropped after the lock is released
+/// (a lease's permit takes the lock when it goes).
+struct Garbage<C> {
+    #[allow(clippy::vec_box, reason = "the pool's boxed leases, see `State::idle`")]
+    leases: Vec<Box<Lease<C>>>,
+    /// Connections whose place was given to another request.
+    conns: Vec<C>,
+}
+
+impl<C> Default for Garbage<C> {
+    fn default() -> Garbage<C> {
+        Garbage {
+            leases: Vec::new(),
+            conns: Vec::new(),
+        }
     }
 }
 
 /// The key whose oldest idle connection has been idle the longest.
-fn oldest_idle(state: &State) -> Option<Arc<PoolKey>> {
+fn oldest_idle<C>(state: &State<C>) -> Option<Arc<PoolKey>> {
     state
         .idle
         .iter()
@@ -325,7 +433,7 @@ fn oldest_idle(state: &State) -> Option<Arc<PoolKey>> {
 }
 
 /// Removes the oldest idle connection of `key`.
-fn take_idle(state: &mut State, key: &PoolKey) -> Box<Conn> {
+fn take_idle<C>(state: &mut State<C>, key: &PoolKey) -> Box<Lease<C>> {
     let list = state.idle.get_mut(key).expect("key has idle connections");
     let conn = list.remove(0);
     if list.is_empty() {
@@ -336,7 +444,7 @@ fn take_idle(state: &mut State, key: &PoolKey) -> Box<Conn> {
 }
 
 #[maybe]
-impl Pool {
+impl<C: Probe> Pool<C> {
     /// An idle connection to `key`, or a permit to open one, waiting at most
     /// `timeout` (the pool timeout) for a place. Waiters are served first
     /// come, first served. `now` is the caller's fresh reading of the clock:
@@ -347,12 +455,12 @@ impl Pool {
         key: &Origin<'_>,
         timeout: Option<Duration>,
         mut now: Instant,
-    ) -> Result<Checkout> {
+    ) -> Result<Checkout<C>> {
         // A timeout too large for the clock (`Duration::MAX`) is none.
         let deadline = timeout.and_then(|t| now.checked_add(t));
-        let mut me: Option<QueueSlot<'_>> = None;
+        let mut me: Option<QueueSlot<'_, C>> = None;
         loop {
-            let mut garbage = Vec::new();
+            let mut garbage = Garbage::default();
             let found = {
                 let mut state = self.shared.lock();
                 if state.closed {
@@ -423,7 +531,7 @@ impl Pool {
     }
 }
 
-impl Pool {
+impl<C> Pool<C> {
     fn leave_queue(&self, id: u64) {
         let mut state = self.shared.lock();
         let was_first = state.waiters.front().is_some_and(|w| w.id == id);
@@ -436,24 +544,25 @@ impl Pool {
     }
 
     /// Returns a connection whose exchange finished cleanly, for reuse.
-    pub(crate) fn checkin(&self, mut conn: Box<Conn>) {
+    pub(crate) fn checkin(&self, mut lease: Box<Lease<C>>) {
         let max_idle = self.shared.limits.max_keepalive_limit();
         let mut garbage = Vec::new();
         {
             let mut state = self.shared.lock();
             if state.closed || max_idle == Some(0) {
-                garbage.push(conn);
+                garbage.push(lease);
             } else {
-                conn.idle_since = Instant::now();
-                match state.idle.get_mut(conn.key.as_ref()) {
-                    Some(list) => list.push(conn),
+                lease.idle_since = Instant::now();
+                match state.idle.get_mut(lease.key.as_ref()) {
+                    Some(list) => list.push(lease),
                     None => {
                         if state.idle.len() >= MAX_EMPTY_ORIGINS {
                             // Forget origins with nothing idle, so that a
                             // client talking to many hosts does not grow the map.
                             state.idle.retain(|_, v| !v.is_empty());
                         }
-                        state.idle.insert(conn.key.clone(), vec![conn]);
+                        let key = lease.key.clone();
+                        state.idle.insert(key, vec![lease]);
                     }
                 }
                 state.idle_count += 1;
@@ -472,7 +581,7 @@ impl Pool {
 
     /// Closes every idle connection; with `refuse`, later requests fail.
     pub(crate) fn close_idle(&self, refuse: bool) {
-        let garbage: Vec<Box<Conn>> = {
+        let garbage: Vec<Box<Lease<C>>> = {
             let mut state = self.shared.lock();
             state.closed |= refuse;
             state.idle_count = 0;
@@ -501,5 +610,222 @@ impl Pool {
             idle_per_origin,
             waiting: state.waiters.len(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The pool's rules with no sockets: a fake connection that says
+    //! whether its peer went away. Each scenario is written once and run
+    //! by both engine copies (`rt::run_test`).
+    #![allow(
+        clippy::unit_arg,
+        reason = "in the blocking copy a scenario has run and returns ()"
+    )]
+
+    use super::super::rt::run_test;
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct Fake {
+        id: u32,
+        gone: bool,
+    }
+
+    impl Probe for Fake {
+        fn peer_gone(&self) -> bool {
+            self.gone
+        }
+    }
+
+    fn origin(host: &str) -> Origin<'_> {
+        Origin {
+            https: false,
+            host,
+            port: 80,
+        }
+    }
+
+    fn pool(limits: Limits) -> Pool<Fake> {
+        Pool::new(limits)
+    }
+
+    /// A new connection for `host` at `now`, as a lease; panics on an idle one.
+    #[maybe]
+    async fn open(pool: &Pool<Fake>, host: &str, id: u32, now: Instant) -> Box<Lease<Fake>> {
+        match pool.acquire(&origin(host), None, now).await.unwrap() {
+            Checkout::New(r) => {
+                assert_eq!(&*r.key().host, host);
+                Lease::new(Fake { id, gone: false }, r)
+            }
+            Checkout::Idle(l, _) => panic!("expected a new place, got idle {:?}", l.conn),
+        }
+    }
+
+    /// What a checkout for `host` at `now` gives: `Some(id)` of an idle
+    /// connection, `None` for a new place.
+    #[maybe]
+    async fn look(pool: &Pool<Fake>, host: &str, now: Instant) -> Option<u32> {
+        match pool.acquire(&origin(host), None, now).await.unwrap() {
+            Checkout::Idle(l, _) => Some(l.id),
+            Checkout::New(_) => None,
+        }
+    }
+
+    #[maybe]
+    async fn limits_and_reservations() {
+        let p = pool(Limits::default().max_connections(2));
+        let now = Instant::now();
+        let a = open(&p, "a", 1, now).await;
+        let _b = open(&p, "b", 2, now).await;
+        assert_eq!(p.status().open, 2);
+        // Full: a third waits, and times out.
+        let e = p
+            .acquire(&origin("c"), Some(Duration::from_millis(30)), now)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PoolTimeout, "{e:?}");
+        assert_eq!(
+            p.status().waiting,
+            0,
+            "a timed-out request leaves the queue"
+        );
+        // A lease dropped (its connection closed) frees its place.
+        drop(a);
+        assert_eq!(p.status().open, 1);
+        let _c = open(&p, "c", 3, Instant::now()).await;
+        assert_eq!(p.status().open, 2);
+    }
+
+    #[test]
+    fn reservations_are_bounded_by_max_connections() {
+        run_test(limits_and_reservations());
+    }
+
+    #[maybe]
+    async fn idle_reuse_by_origin() {
+        let p = pool(Limits::default());
+        let now = Instant::now();
+        let a = open(&p, "a", 7, now).await;
+        p.checkin(a);
+        let s = p.status();
+        assert_eq!((s.open, s.idle), (1, 1));
+        let got = look(&p, "b", now).await;
+
+        assert_eq!(got, None, "another origin: a new place");
+        let got = look(&p, "a", now).await;
+
+        assert_eq!(got, Some(7), "the same origin: the idle one");
+        let s = p.status();
+        assert_eq!(
+            (s.open, s.idle),
+            (0, 0),
+            "what a look took it dropped: closed, places freed"
+        );
+    }
+
+    #[test]
+    fn idle_connections_serve_their_origin() {
+        run_test(idle_reuse_by_origin());
+    }
+
+    #[maybe]
+    async fn expiry_and_keepalive_cap() {
+        let p = pool(
+            Limits::default()
+                .keepalive_expiry(Duration::from_secs(5))
+                .max_keepalive_connections(1),
+        );
+        let now = Instant::now();
+        let (a, b) = (open(&p, "h", 1, now).await, open(&p, "h", 2, now).await);
+        p.checkin(a);
+        p.checkin(b);
+        let s = p.status();
+        assert_eq!(
+            (s.open, s.idle),
+            (1, 1),
+            "over max_keepalive: the older one closed"
+        );
+        // Idle past keepalive_expiry when looked at: closed, a new place.
+        let got = look(&p, "h", Instant::now() + Duration::from_secs(6)).await;
+
+        assert_eq!(got, None);
+        assert_eq!(p.status().idle, 0);
+        assert_eq!(
+            p.status().open,
+            0,
+            "the expired one closed, the new place dropped"
+        );
+    }
+
+    #[test]
+    fn idle_connections_expire_and_are_capped() {
+        run_test(expiry_and_keepalive_cap());
+    }
+
+    #[maybe]
+    async fn probe_after_idle() {
+        let p = pool(Limits::default());
+        let now = Instant::now();
+        let mut a = open(&p, "h", 1, now).await;
+        a.gone = true;
+        p.checkin(a);
+        // Idle for less than PROBE_AFTER_IDLE: not looked at.
+        let got = look(&p, "h", Instant::now()).await;
+
+        assert_eq!(got, Some(1));
+        let mut a = open(&p, "h", 2, now).await;
+        a.gone = true;
+        p.checkin(a);
+        // Idle for longer, and gone: its place goes to a new connection.
+        let got = look(&p, "h", Instant::now() + PROBE_AFTER_IDLE).await;
+
+        assert_eq!(got, None);
+        let b = open(&p, "h", 3, now).await;
+        p.checkin(b);
+        let got = look(&p, "h", Instant::now() + PROBE_AFTER_IDLE).await;
+
+        assert_eq!(got, Some(3), "still there");
+    }
+
+    #[test]
+    fn long_idle_connections_are_probed() {
+        run_test(probe_after_idle());
+    }
+
+    #[maybe]
+    async fn full_pool_takes_room_from_other_origins() {
+        let p = pool(Limits::default().max_connections(1));
+        let now = Instant::now();
+        let a = open(&p, "a", 1, now).await;
+        p.checkin(a);
+        // Full with a's idle connection: b gets its place, a's closes.
+        let _b = open(&p, "b", 2, now).await;
+        let s = p.status();
+        assert_eq!((s.open, s.idle), (1, 0));
+    }
+
+    #[test]
+    fn idle_connections_of_other_origins_make_room() {
+        run_test(full_pool_takes_room_from_other_origins());
+    }
+
+    #[maybe]
+    async fn closing() {
+        let p = pool(Limits::default());
+        let a = open(&p, "a", 1, Instant::now()).await;
+        p.close_idle(true);
+        p.checkin(a);
+        assert_eq!(p.status().open, 0, "checked in after close: closed");
+        let e = p
+            .acquire(&origin("a"), None, Instant::now())
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Closed);
+    }
+
+    #[test]
+    fn a_closed_pool_refuses() {
+        run_test(closing());
     }
 }

@@ -11,7 +11,7 @@ use http::Method;
 use super::body::{BodyContext, ConnBody, ResponseBody};
 use super::conn::{Conn, ConnectOptions, Deadline, ExchangeError};
 use super::maybe;
-use super::pool::{Checkout, Origin, Pool, PoolKey};
+use super::pool::{Checkout, Lease, Origin, Pool};
 use super::response::Response;
 use crate::config::{H1Limits, Limits, PoolStatus, Timeout};
 use crate::error::{Error, ErrorKind, Result};
@@ -53,7 +53,7 @@ pub trait Transport: Send + Sync + std::fmt::Debug + 'static {
 /// `retries`, `uds`), or to share a pool between clients.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
-    pool: Pool,
+    pool: Pool<Conn>,
     h1: H1Limits,
     connect: Arc<ConnectOptions>,
 }
@@ -269,16 +269,16 @@ impl HttpTransport {
             };
             let (mut conn, reused) = match checkout {
                 Checkout::Idle(conn, _) => (conn, true),
-                Checkout::New(permit) => {
+                Checkout::New(reservation) => {
+                    let to = reservation.key();
                     let conn = Conn::connect(
-                        Arc::new(PoolKey::new(&key)),
+                        (to.https, &to.host, to.port),
                         &self.connect,
                         timeout.connect_timeout(),
                         &deadline,
-                        permit,
                     )
                     .await?;
-                    (conn, false)
+                    (Lease::new(conn, reservation), false)
                 }
             };
             let mut parser = HeadParser::new(self.h1.max_head_size, self.h1.max_headers);
@@ -353,7 +353,12 @@ impl HttpTransport {
 }
 
 /// Builds the response around the connection, whose body streams from here.
-fn finish(conn: Box<Conn>, ctx: BodyContext, head: h1::FinalHead, started: Instant) -> Response {
+fn finish(
+    conn: Box<Lease<Conn>>,
+    ctx: BodyContext,
+    head: h1::FinalHead,
+    started: Instant,
+) -> Response {
     let h1::FinalHead {
         head,
         framing,

@@ -365,3 +365,14 @@ impl std::fmt::Debug for PendingRead {
             .finish()
     }
 }
+
+/// Runs a test scenario written once for both clients: here, a future, on
+/// a runtime of its own.
+#[cfg(test)]
+pub(crate) fn run_test<F: Future>(scenario: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a test runtime")
+        .block_on(scenario)
+}
