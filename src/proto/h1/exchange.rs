@@ -6,7 +6,7 @@
 
 use http::{HeaderMap, Method, StatusCode, Version};
 
-use super::framing::{is_keep_alive, response_framing, Framing};
+use super::framing::{asks_to_close, response_framing, response_keeps_alive, Framing};
 use super::head::ResponseHead;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -64,7 +64,7 @@ impl Exchange {
         Exchange {
             method: method.clone(),
             request_version: version,
-            request_close: !is_keep_alive(headers, Version::HTTP_11, &HeaderMap::new()),
+            request_close: asks_to_close(headers),
             max_head_size,
             interim: 0,
             interim_bytes: 0,
@@ -120,7 +120,7 @@ impl Exchange {
             && !self.cut_short
             && !self.request_close
             && self.request_version == Version::HTTP_11
-            && is_keep_alive(&HeaderMap::new(), head.version, &head.headers);
+            && response_keeps_alive(head.version, &head.headers);
         Ok(HeadEvent::Final(FinalHead {
             head,
             framing,

@@ -221,6 +221,24 @@ pub fn is_keep_alive(
     }
 }
 
+/// Whether a request's own fields ask to close the connection after its
+/// response (`Connection: close`).
+pub(crate) fn asks_to_close(headers: &HeaderMap) -> bool {
+    has_connection_option(headers, "close")
+}
+
+/// Whether a response lets the connection carry another exchange, by its
+/// version and `Connection` field alone (the request's side aside).
+pub(crate) fn response_keeps_alive(version: Version, headers: &HeaderMap) -> bool {
+    match version {
+        Version::HTTP_11 => !has_connection_option(headers, "close"),
+        Version::HTTP_10 => {
+            has_connection_option(headers, "keep-alive") && !has_connection_option(headers, "close")
+        }
+        _ => false,
+    }
+}
+
 fn has_connection_option(headers: &HeaderMap, option: &str) -> bool {
     headers.get_all(CONNECTION).iter().any(|v| {
         v.as_bytes()
