@@ -7,7 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::HeaderMap;
 
-use super::conn::{io_error, Conn, Deadline, Phase};
+use super::conn::Conn;
+use super::deadline::{io_error, Deadline, Phase};
 use super::maybe;
 use super::pool::{Lease, Pool};
 use super::rt;

@@ -1,18 +1,16 @@
-//! One HTTP/1.1 connection: connects (Happy Eyeballs, Unix sockets),
-//! writes a request, reads a response head, and hands out body bytes,
-//! driven by `proto::h1`.
+//! One HTTP/1.1 connection over a stream that `connect` opened: writes a
+//! request, reads a response head, and hands out body bytes, driven by
+//! `proto::h1`.
 
-use std::collections::HashMap;
 use std::io::IoSlice;
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::deadline::{io_error, Deadline, Phase};
 use super::maybe;
 use super::rt;
 use crate::body::Body;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind};
 use crate::proto::h1::{
     encode_chunk_header, Exchange, FinalHead, HeadEvent, HeadParser, CHUNKED_END,
 };
@@ -60,252 +58,8 @@ impl ExchangeError {
     }
 }
 
-/// The whole-request deadline (`Timeout::total`), if any.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Deadline {
-    at: Option<Instant>,
-    total: Option<Duration>,
-}
-
-impl Deadline {
-    /// A deadline `total` from now; none when `total` is `None` or too far
-    /// away for the clock to represent (`Duration::MAX`): no deadline.
-    pub(crate) fn new(total: Option<Duration>) -> Deadline {
-        Deadline {
-            at: total.and_then(|t| Instant::now().checked_add(t)),
-            total,
-        }
-    }
-
-    /// The timeout for one operation whose own limit is `phase`: the smaller
-    /// of it and the time left; and whether the deadline is what binds.
-    pub(crate) fn limit(&self, phase: Option<Duration>) -> (Option<Duration>, bool) {
-        let Some(at) = self.at else {
-            return (phase, false);
-        };
-        let left = at.saturating_duration_since(Instant::now());
-        match phase {
-            Some(p) if p < left => (Some(p), false),
-            _ => (Some(left), true),
-        }
-    }
-
-    /// An error when the deadline has passed: checked before each socket
-    /// operation, because a peer that keeps sending never lets a read time out.
-    pub(crate) fn check(&self, what: &str, target: &str) -> Result<()> {
-        match self.at {
-            Some(at) if Instant::now() >= at => Err(self.error(what, target)),
-            _ => Ok(()),
-        }
-    }
-
-    /// The error for an operation stopped by the deadline.
-    pub(crate) fn error(&self, what: &str, target: &str) -> Error {
-        let total = self.total.unwrap_or_default();
-        Error::new(
-            ErrorKind::TotalTimeout,
-            format!("request to {target} exceeded its total timeout of {total:?} while {what}"),
-        )
-    }
-}
-
-/// The socket operation that failed, for its error's kinds and message.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Phase {
-    Connect,
-    #[cfg_attr(
-        not(feature = "rustls"),
-        allow(dead_code, reason = "only a TLS build shakes hands")
-    )]
-    TlsHandshake,
-    Write,
-    ReadHead,
-    ReadBody,
-}
-
-impl Phase {
-    /// What was being done, for messages ("timed out connecting for ...").
-    fn what(self) -> &'static str {
-        match self {
-            Phase::Connect => "connecting",
-            Phase::TlsHandshake => "the TLS handshake",
-            Phase::Write => "sending the request",
-            Phase::ReadHead => "waiting for the response head",
-            Phase::ReadBody => "receiving the response body",
-        }
-    }
-
-    /// The kind of a timeout of the phase's own limit.
-    fn timeout_kind(self) -> ErrorKind {
-        match self {
-            Phase::Connect | Phase::TlsHandshake => ErrorKind::ConnectTimeout,
-            Phase::Write => ErrorKind::WriteTimeout,
-            Phase::ReadHead | Phase::ReadBody => ErrorKind::ReadTimeout,
-        }
-    }
-
-    /// The kind of any other failure.
-    fn failure_kind(self) -> ErrorKind {
-        match self {
-            Phase::Connect => ErrorKind::Connect,
-            Phase::TlsHandshake => ErrorKind::Tls,
-            Phase::Write => ErrorKind::Write,
-            Phase::ReadHead | Phase::ReadBody => ErrorKind::Read,
-        }
-    }
-}
-
-/// A failed socket operation of `phase` as an `Error`: the phase's timeout
-/// kind for a timeout of its own limit, `TotalTimeout` when the deadline
-/// bound it (`by_deadline`), else the phase's failure kind; TLS failures
-/// as `tls::classify` names them.
-pub(crate) fn io_error(
-    e: std::io::Error,
-    phase: Phase,
-    target: &str,
-    deadline: &Deadline,
-    by_deadline: bool,
-) -> Error {
-    #[cfg(feature = "rustls")]
-    if let Some(tls) = crate::tls::classify(&e, target) {
-        return tls;
-    }
-    let what = phase.what();
-    match e.kind() {
-        std::io::ErrorKind::TimedOut if by_deadline => deadline.error(what, target).with_source(e),
-        std::io::ErrorKind::TimedOut => Error::new(
-            phase.timeout_kind(),
-            format!("timed out {what} for {target}"),
-        )
-        .with_source(e),
-        _ => Error::new(phase.failure_kind(), format!("{what} failed for {target}")).with_source(e),
-    }
-}
-
-/// Where and how to connect (httpx's `HTTPTransport` options).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ConnectOptions {
-    /// The source address to bind before connecting.
-    pub(crate) local_address: Option<IpAddr>,
-    /// Connect to this Unix domain socket instead of the URL's host.
-    pub(crate) uds: Option<PathBuf>,
-    /// Addresses to use instead of resolving a host name (curl's `--resolve`);
-    /// a port of 0 means the URL's port.
-    pub(crate) resolve: HashMap<String, Vec<SocketAddr>>,
-    /// How many times to retry a failed connect.
-    pub(crate) retries: u32,
-    /// The TLS configuration; `None`: the process-wide default.
-    #[cfg(feature = "rustls")]
-    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
-}
-
 #[maybe]
 impl Conn {
-    /// Opens a connection to `host:port` (`https`: with TLS; or through
-    /// the Unix socket in `options`) within `timeout`, retrying failures
-    /// `options.retries` times.
-    pub(crate) async fn connect(
-        (https, host, port): (bool, &str, u16),
-        options: &ConnectOptions,
-        timeout: Option<Duration>,
-        deadline: &Deadline,
-    ) -> Result<Conn> {
-        let target: Arc<str> = Arc::from(format!("{host}:{port}"));
-        let mut attempt = 0;
-        loop {
-            match Conn::connect_once(https, host, port, &target, options, timeout, deadline).await {
-                Ok(stream) => return Ok(Conn::new(stream, target)),
-                // httpx's `retries`: only failures to connect, where nothing
-                // of the request was sent; never past the deadline. The
-                // backoff is httpcore's: 0 s, then 0.5 s doubling.
-                Err(e) if attempt < options.retries && e.kind() != ErrorKind::TotalTimeout => {
-                    let delay = retry_delay(attempt);
-                    let (left, _) = deadline.limit(None);
-                    if left.is_some_and(|l| l <= delay) {
-                        return Err(e);
-                    }
-                    rt::sleep(delay).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    async fn connect_once(
-        https: bool,
-        host: &str,
-        port: u16,
-        target: &str,
-        options: &ConnectOptions,
-        timeout: Option<Duration>,
-        deadline: &Deadline,
-    ) -> Result<rt::Stream> {
-        let (limit, by_deadline) = deadline.limit(timeout);
-        if limit == Some(Duration::ZERO) && by_deadline {
-            return Err(deadline.error("connecting", target));
-        }
-        let connect_error =
-            |e: std::io::Error, to: &str| io_error(e, Phase::Connect, to, deadline, by_deadline);
-        #[cfg(unix)]
-        let unix = match &options.uds {
-            Some(path) => Some(
-                rt::connect_unix(path, limit)
-                    .await
-                    .map_err(|e| connect_error(e, &format!("unix socket {}", path.display())))?,
-            ),
-            None => None,
-        };
-        #[cfg(not(unix))]
-        let unix = None;
-        // TLS, when asked for, runs over either kind of socket.
-        let stream = match unix {
-            Some(stream) => stream,
-            None => {
-                let addrs = match options.resolve.get(host) {
-                    Some(addrs) => addrs
-                        .iter()
-                        .map(|a| {
-                            SocketAddr::new(a.ip(), if a.port() == 0 { port } else { a.port() })
-                        })
-                        .collect(),
-                    None => rt::resolve(host, port).await.map_err(|e| {
-                        Error::new(ErrorKind::Connect, format!("failed to resolve host {host}"))
-                            .with_source(e)
-                    })?,
-                };
-                if addrs.is_empty() {
-                    return Err(Error::new(
-                        ErrorKind::Connect,
-                        format!("host {host} resolved to no addresses"),
-                    ));
-                }
-                let addrs = crate::happy::interleave(addrs);
-                rt::connect_tcp(&addrs, limit, options.local_address)
-                    .await
-                    .map_err(|e| connect_error(e, target))?
-            }
-        };
-        if !https {
-            return Ok(stream);
-        }
-        #[cfg(feature = "rustls")]
-        {
-            let config = match &options.tls {
-                Some(config) => config.clone(),
-                None => crate::tls::default_config()?,
-            };
-            let name = crate::tls::server_name(host)?;
-            // The handshake is part of connecting, with its own connect timeout.
-            let (limit, by_deadline) = deadline.limit(timeout);
-            rt::tls_connect(stream, config, name, limit)
-                .await
-                .map_err(|e| io_error(e, Phase::TlsHandshake, target, deadline, by_deadline))
-        }
-        #[cfg(not(feature = "rustls"))]
-        Err(crate::error::https_unsupported())
-    }
-
     /// Sends `head`, then `body` framed as `head` says (`chunked`: as chunks).
     pub(crate) async fn write_request(
         &mut self,
@@ -529,7 +283,8 @@ impl std::fmt::Debug for Conn {
 }
 
 impl Conn {
-    fn new(stream: rt::Stream, target: Arc<str>) -> Conn {
+    /// A connection over `stream` to `target` (`host:port`, for messages).
+    pub(crate) fn new(stream: rt::Stream, target: Arc<str>) -> Conn {
         Conn {
             stream,
             buf: vec![0; READ_BUFFER_SIZE],
@@ -557,15 +312,6 @@ impl super::pool::Probe for Conn {
     fn peer_gone(&self) -> bool {
         self.start < self.end || self.stream.peer_gone()
     }
-}
-
-/// The wait before connect retry number `attempt` (0-based): httpcore's
-/// exponential backoff with factor 0.5 (0 s, 0.5 s, 1 s, 2 s, ...), capped.
-pub(crate) fn retry_delay(attempt: u32) -> Duration {
-    if attempt == 0 {
-        return Duration::ZERO;
-    }
-    Duration::from_millis(500u64.saturating_mul(1 << (attempt - 1).min(6)))
 }
 
 /// The most the read buffer may grow to while reading a head.

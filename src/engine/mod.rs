@@ -12,6 +12,8 @@ mod body;
 mod builder;
 mod client;
 mod conn;
+mod connect;
+mod deadline;
 mod pool;
 mod request_builder;
 mod response;

@@ -9,7 +9,9 @@ use std::time::Instant;
 use http::Method;
 
 use super::body::{BodyContext, ConnBody, ResponseBody};
-use super::conn::{Conn, ConnectOptions, Deadline, ExchangeError};
+use super::conn::{Conn, ExchangeError};
+use super::connect::{self, ConnectOptions, Target};
+use super::deadline::Deadline;
 use super::maybe;
 use super::pool::{Checkout, Lease, Origin, Pool};
 use super::response::Response;
@@ -271,14 +273,20 @@ impl HttpTransport {
                 Checkout::Idle(conn, _) => (conn, true),
                 Checkout::New(reservation) => {
                     let to = reservation.key();
-                    let conn = Conn::connect(
-                        (to.https, &to.host, to.port),
+                    let name: Arc<str> = Arc::from(format!("{}:{}", to.host, to.port));
+                    let stream = connect::connect(
+                        Target {
+                            https: to.https,
+                            host: &to.host,
+                            port: to.port,
+                        },
+                        &name,
                         &self.connect,
                         timeout.connect_timeout(),
                         &deadline,
                     )
                     .await?;
-                    (Lease::new(conn, reservation), false)
+                    (Lease::new(Conn::new(stream, name), reservation), false)
                 }
             };
             let mut parser = HeadParser::new(self.h1.max_head_size, self.h1.max_headers);

@@ -367,3 +367,39 @@ scenario! {
         assert!(timeouts >= 2, "the read timeout fired in both pauses ({timeouts} times)");
     }
 }
+
+scenario! {
+    // The connect timeout bounds the whole connect, TCP and TLS together
+    // (curl's --connect-timeout, httpx's connect timeout): here TCP takes
+    // Happy Eyeballs' 250 ms (the first address never answers), and the
+    // server waits 300 ms before its TLS handshake. With 450 ms for the
+    // connect, the handshake has 200 ms left: a ConnectTimeout in the
+    // handshake. (Each step once had the whole timeout: TCP 250 ms, then
+    // TLS its own 450 ms, and the request went through.)
+    async fn the_connect_timeout_covers_tcp_and_tls_together() {
+        let pki = Pki::new();
+        let hole = crate::support::Blackhole::new();
+        let server = TlsServer::start_after(
+            server_config(&pki.leaf(&["secure.test"]), None),
+            Duration::from_millis(300),
+            |_| Reply::ok("late"),
+        );
+        let url = server.url("secure.test", "/");
+        let client = |connect: Duration| {
+            Client::builder()
+                .add_root_certificate(Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap())
+                .tls_built_in_root_certs(false)
+                .resolve("secure.test", hole.addr)
+                .resolve("secure.test", server.server.addr())
+                .timeout(ferrohttp::Timeout::from_secs(10).connect(connect))
+                .build()
+                .unwrap()
+        };
+        let e = client(Duration::from_millis(450)).get(&url).send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ConnectTimeout, "{e:?}");
+        assert!(e.to_string().contains("TLS handshake"), "{e}");
+        // With time for both, the same connect goes through.
+        let text = client(Duration::from_secs(3)).get(&url).send().await.unwrap().text().await.unwrap();
+        assert_eq!(text, "late");
+    }
+}

@@ -151,6 +151,15 @@ impl TlsServer {
     where
         F: Fn(&Recorded) -> Reply + Send + Sync + 'static,
     {
+        TlsServer::start_after(config, std::time::Duration::ZERO, handler)
+    }
+
+    /// `start`, with the server waiting `delay` after accepting a
+    /// connection before it answers the client's hello.
+    pub fn start_after<F>(config: ServerConfig, delay: std::time::Duration, handler: F) -> TlsServer
+    where
+        F: Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    {
         let config = Arc::new(config);
         let handshakes: Arc<Mutex<Vec<Handshake>>> = Arc::default();
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
@@ -159,6 +168,7 @@ impl TlsServer {
         let server = Server::raw_on(
             TcpListener::bind("127.0.0.1:0").unwrap(),
             move |mut tcp, index| {
+                std::thread::sleep(delay);
                 let Ok(mut conn) = ServerConnection::new(config.clone()) else {
                     return;
                 };

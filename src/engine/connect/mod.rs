@@ -1,0 +1,149 @@
+//! Opening a connection, as a chain of steps under one connect deadline:
+//! a socket ([`tcp`]: resolving, Happy Eyeballs; or [`uds`]: a Unix domain
+//! socket), then TLS to the origin ([`tls`]) for `https`. Proxies' steps
+//! (a SOCKS handshake, an HTTP CONNECT tunnel, TLS to an HTTPS proxy) go
+//! between them.
+
+mod tcp;
+#[cfg(feature = "rustls")]
+mod tls;
+#[cfg(unix)]
+mod uds;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+#[cfg(feature = "rustls")]
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::deadline::{io_error, Deadline, Phase};
+use super::maybe;
+use super::rt;
+use crate::error::{ErrorKind, Result};
+
+/// Where and how to connect (httpx's `HTTPTransport` options).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConnectOptions {
+    /// The source address to bind before connecting.
+    pub(crate) local_address: Option<IpAddr>,
+    /// Connect to this Unix domain socket instead of the URL's host.
+    pub(crate) uds: Option<PathBuf>,
+    /// Addresses to use instead of resolving a host name (curl's `--resolve`);
+    /// a port of 0 means the URL's port.
+    pub(crate) resolve: HashMap<String, Vec<SocketAddr>>,
+    /// How many times to retry a failed connect.
+    pub(crate) retries: u32,
+    /// The TLS configuration; `None`: the process-wide default.
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// Where to connect: `https` (TLS to the origin), host and port.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub(crate) https: bool,
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
+}
+
+/// The time one step of a connect may take: what is left of the connect
+/// timeout (one for the whole chain, as curl's `--connect-timeout` is),
+/// bounded by the whole-request deadline.
+#[derive(Debug, Clone, Copy)]
+struct Budget<'a> {
+    /// When the connect timeout runs out, if it does.
+    until: Option<Instant>,
+    deadline: &'a Deadline,
+}
+
+impl Budget<'_> {
+    /// The limit for the next step, and whether the total deadline binds it.
+    fn limit(&self) -> (Option<Duration>, bool) {
+        let left = self
+            .until
+            .map(|u| u.saturating_duration_since(Instant::now()));
+        self.deadline.limit(left)
+    }
+}
+
+#[maybe]
+/// Opens a stream to `target` (or through the Unix socket in `options`)
+/// within `timeout` for the whole chain, retrying failures `options.retries`
+/// times.
+pub(crate) async fn connect(
+    target: Target<'_>,
+    name: &str,
+    options: &ConnectOptions,
+    timeout: Option<Duration>,
+    deadline: &Deadline,
+) -> Result<rt::Stream> {
+    let mut attempt = 0;
+    loop {
+        match connect_once(target, name, options, timeout, deadline).await {
+            Ok(stream) => return Ok(stream),
+            // httpx's `retries`: only failures to connect, where nothing
+            // of the request was sent; never past the deadline. The
+            // backoff is httpcore's: 0 s, then 0.5 s doubling.
+            Err(e) if attempt < options.retries && e.kind() != ErrorKind::TotalTimeout => {
+                let delay = retry_delay(attempt);
+                let (left, _) = deadline.limit(None);
+                if left.is_some_and(|l| l <= delay) {
+                    return Err(e);
+                }
+                rt::sleep(delay).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[maybe]
+/// One attempt: the socket, then TLS for `https`, all within one budget.
+async fn connect_once(
+    target: Target<'_>,
+    name: &str,
+    options: &ConnectOptions,
+    timeout: Option<Duration>,
+    deadline: &Deadline,
+) -> Result<rt::Stream> {
+    let budget = Budget {
+        until: timeout.and_then(|t| Instant::now().checked_add(t)),
+        deadline,
+    };
+    let (limit, by_deadline) = budget.limit();
+    if limit == Some(Duration::ZERO) && by_deadline {
+        return Err(deadline.error("connecting", name));
+    }
+    #[cfg(unix)]
+    let unix = match &options.uds {
+        Some(path) => Some(uds::open(path, &budget).await?),
+        None => None,
+    };
+    #[cfg(not(unix))]
+    let unix = None;
+    // TLS, when asked for, runs over either kind of socket.
+    let stream = match unix {
+        Some(stream) => stream,
+        None => tcp::open(target, name, options, &budget).await?,
+    };
+    if !target.https {
+        return Ok(stream);
+    }
+    #[cfg(feature = "rustls")]
+    {
+        tls::handshake(stream, target, name, options, &budget).await
+    }
+    #[cfg(not(feature = "rustls"))]
+    Err(crate::error::https_unsupported())
+}
+
+/// The wait before connect retry number `attempt` (0-based): httpcore's
+/// exponential backoff with factor 0.5 (0 s, 0.5 s, 1 s, 2 s, ...), capped.
+pub(crate) fn retry_delay(attempt: u32) -> Duration {
+    if attempt == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(500u64.saturating_mul(1 << (attempt - 1).min(6)))
+}
