@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 use crate::body::{Body, Inner};
-use crate::happy::CONNECTION_ATTEMPT_DELAY;
 
 /// A connected socket: TCP, or a Unix domain socket. TLS runs over either.
 #[derive(Debug)]
@@ -251,62 +250,67 @@ fn connect_one(
     Ok(Stream::new(Io::Plain(Plain::Tcp(socket.into()))))
 }
 
-/// Connects to the first of `addrs` that answers, racing them as RFC 8305
-/// says: the next attempt starts 250 ms after the previous one (or as soon
-/// as it fails) while earlier ones stay pending; `timeout` bounds the whole.
-/// TCP_NODELAY is set; `local` binds the source address first.
+/// Connects to `addr` within `timeout` (TCP_NODELAY set; `local` bound
+/// first).
 pub(crate) fn connect_tcp(
-    addrs: &[SocketAddr],
+    addr: SocketAddr,
     timeout: Option<Duration>,
     local: Option<IpAddr>,
 ) -> io::Result<Stream> {
-    if let [addr] = addrs {
-        return connect_one(*addr, timeout, local);
+    connect_one(addr, timeout, local)
+}
+
+/// Connect attempts running at once (Happy Eyeballs): each on a thread of
+/// its own; the engine decides when to start one and how long to wait.
+/// Dropped, the race leaves the attempts still running to finish on their
+/// threads within their timeouts, their streams closed there.
+#[derive(Debug)]
+pub(crate) struct Race {
+    tx: mpsc::Sender<io::Result<Stream>>,
+    rx: mpsc::Receiver<io::Result<Stream>>,
+    local: Option<IpAddr>,
+    pending: usize,
+}
+
+impl Race {
+    pub(crate) fn new(local: Option<IpAddr>) -> Race {
+        let (tx, rx) = mpsc::channel();
+        Race {
+            tx,
+            rx,
+            local,
+            pending: 0,
+        }
     }
-    // A timeout too large for the clock (`Duration::MAX`) is none.
-    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-    let remaining = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
-    let (tx, rx) = mpsc::channel();
-    let mut next = 0;
-    let mut pending = 0;
-    let mut last_err = None;
-    loop {
-        if next < addrs.len() && remaining() != Some(Duration::ZERO) {
-            let (addr, tx, t) = (addrs[next], tx.clone(), remaining());
-            // A losing attempt finishes on its own thread within the connect
-            // timeout and its stream is dropped (closed) there.
-            std::thread::Builder::new()
-                .name("ferrohttp-connect".into())
-                .spawn(move || {
-                    let _ = tx.send(connect_one(addr, t, local));
-                })?;
-            next += 1;
-            pending += 1;
-        }
-        if pending == 0 {
-            return Err(last_err.unwrap_or_else(|| io::ErrorKind::TimedOut.into()));
-        }
-        let wait = match (next < addrs.len(), remaining()) {
-            (true, Some(r)) => r.min(CONNECTION_ATTEMPT_DELAY),
-            (true, None) => CONNECTION_ATTEMPT_DELAY,
-            (false, Some(r)) => r,
-            (false, None) => Duration::MAX,
+
+    /// Starts an attempt to connect to `addr` within `timeout`.
+    pub(crate) fn start(&mut self, addr: SocketAddr, timeout: Option<Duration>) -> io::Result<()> {
+        let (tx, local) = (self.tx.clone(), self.local);
+        std::thread::Builder::new()
+            .name("ferrohttp-connect".into())
+            .spawn(move || {
+                let _ = tx.send(connect_one(addr, timeout, local));
+            })?;
+        self.pending += 1;
+        Ok(())
+    }
+
+    /// Attempts started and not finished.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// The next attempt to finish, waiting at most `wait` (`None`: as long
+    /// as it takes); `None` when the wait passed first.
+    pub(crate) fn next(&mut self, wait: Option<Duration>) -> Option<io::Result<Stream>> {
+        let got = match wait {
+            Some(w) => self.rx.recv_timeout(w).ok(),
+            None => self.rx.recv().ok(),
         };
-        match rx.recv_timeout(wait) {
-            Ok(Ok(stream)) => return Ok(stream),
-            Ok(Err(e)) => {
-                pending -= 1;
-                last_err = Some(e);
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if remaining() == Some(Duration::ZERO) {
-                    return Err(io::ErrorKind::TimedOut.into());
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(last_err.unwrap_or_else(|| io::ErrorKind::TimedOut.into()));
-            }
+        if got.is_some() {
+            self.pending -= 1;
         }
+        got
     }
 }
 

@@ -14,7 +14,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
 
 use crate::body::{Body, Inner};
-use crate::happy::CONNECTION_ATTEMPT_DELAY;
 
 /// A connected socket: TCP, or a Unix domain socket. TLS runs over either.
 #[derive(Debug)]
@@ -224,43 +223,61 @@ async fn connect_one(addr: SocketAddr, local: Option<IpAddr>) -> io::Result<Stre
     })
 }
 
-/// Connects to the first of `addrs` that answers, racing them as RFC 8305
-/// says: the next attempt starts 250 ms after the previous one (or as soon
-/// as it fails) while earlier ones stay pending; `timeout` bounds the whole.
+/// Connects to `addr` within `timeout` (TCP_NODELAY set; `local` bound
+/// first).
 pub(crate) async fn connect_tcp(
-    addrs: &[SocketAddr],
+    addr: SocketAddr,
     timeout: Option<Duration>,
     local: Option<IpAddr>,
 ) -> io::Result<Stream> {
-    if let [addr] = addrs {
-        return with_timeout(timeout, connect_one(*addr, local)).await;
-    }
-    let race = async {
-        // Dropping the set aborts the attempts that lost.
-        let mut set = tokio::task::JoinSet::new();
-        let mut next = 0;
-        let mut last_err = None;
-        loop {
-            if next < addrs.len() {
-                set.spawn(connect_one(addrs[next], local));
-                next += 1;
-            }
-            let more = next < addrs.len();
-            tokio::select! {
-                Some(joined) = set.join_next() => match joined {
-                    Ok(Ok(stream)) => return Ok(stream),
-                    Ok(Err(e)) => last_err = Some(e),
-                    Err(e) => last_err = Some(io::Error::other(e)),
-                },
-                () = tokio::time::sleep(CONNECTION_ATTEMPT_DELAY), if more => {}
-                else => return Err(last_err.unwrap_or_else(|| io::ErrorKind::NotConnected.into())),
-            }
-            if set.is_empty() && next >= addrs.len() {
-                return Err(last_err.unwrap_or_else(|| io::ErrorKind::NotConnected.into()));
-            }
+    with_timeout(timeout, connect_one(addr, local)).await
+}
+
+/// Connect attempts running at once (Happy Eyeballs): each a task; the
+/// engine decides when to start one and how long to wait. Dropped, the
+/// race aborts the attempts still running.
+#[derive(Debug)]
+pub(crate) struct Race {
+    set: tokio::task::JoinSet<io::Result<Stream>>,
+    local: Option<IpAddr>,
+}
+
+impl Race {
+    pub(crate) fn new(local: Option<IpAddr>) -> Race {
+        Race {
+            set: tokio::task::JoinSet::new(),
+            local,
         }
-    };
-    with_timeout(timeout, race).await
+    }
+
+    /// Starts an attempt to connect to `addr` within `timeout`.
+    pub(crate) fn start(&mut self, addr: SocketAddr, timeout: Option<Duration>) -> io::Result<()> {
+        let local = self.local;
+        self.set
+            .spawn(async move { with_timeout(timeout, connect_one(addr, local)).await });
+        Ok(())
+    }
+
+    /// Attempts started and not finished.
+    pub(crate) fn pending(&self) -> usize {
+        self.set.len()
+    }
+
+    /// The next attempt to finish, waiting at most `wait` (`None`: as long
+    /// as it takes); `None` when the wait passed first.
+    pub(crate) async fn next(&mut self, wait: Option<Duration>) -> Option<io::Result<Stream>> {
+        let joined = async {
+            match self.set.join_next().await {
+                Some(Ok(result)) => result,
+                Some(Err(e)) => Err(io::Error::other(e)),
+                None => Err(io::ErrorKind::NotConnected.into()),
+            }
+        };
+        match wait {
+            Some(w) => tokio::time::timeout(w, joined).await.ok(),
+            None => Some(joined.await),
+        }
+    }
 }
 
 /// Connects to the Unix domain socket at `path`.

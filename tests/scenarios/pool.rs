@@ -189,6 +189,38 @@ scenario! {
 }
 
 scenario! {
+    // A refused address does not cost the attempt delay: the next one starts
+    // at once; when every address refuses, the error is the refusal, not a
+    // timeout.
+    async fn happy_eyeballs_moves_on_from_refused_addresses() {
+        let closed = || {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = l.local_addr().unwrap();
+            drop(l);
+            addr
+        };
+        let server = Server::http(|_| Reply::ok("reached"));
+        let client = Client::builder()
+            .resolve("eyeballs.test", closed())
+            .resolve("eyeballs.test", closed())
+            .resolve("eyeballs.test", server.addr())
+            .timeout(Timeout::from_secs(5).connect(Duration::from_secs(2)))
+            .build()
+            .unwrap();
+        let text = get_text(client, "http://eyeballs.test/".to_string()).await.unwrap();
+        assert_eq!(text, "reached");
+        let client = Client::builder()
+            .resolve("nobody.test", closed())
+            .resolve("nobody.test", closed())
+            .timeout(Timeout::from_secs(5).connect(Duration::from_secs(2)))
+            .build()
+            .unwrap();
+        let e = get_text(client, "http://nobody.test/".to_string()).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Connect, "{e:?}");
+    }
+}
+
+scenario! {
     async fn resolve_override_with_url_port() {
         let server = Server::http(|_| Reply::ok("over"));
         let ip: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();

@@ -1,10 +1,12 @@
 //! The TCP step: the host's addresses (a `resolve` override, or the system
 //! resolver), interleaved by family and raced (Happy Eyeballs, RFC 8305).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
 
 use super::{io_error, maybe, rt, Budget, ConnectOptions, Phase, Target};
 use crate::error::{Error, ErrorKind, Result};
+use crate::happy::CONNECTION_ATTEMPT_DELAY;
 
 #[maybe]
 /// A TCP connection to `target` within the budget.
@@ -32,7 +34,51 @@ pub(super) async fn open(
     }
     let addrs = crate::happy::interleave(addrs);
     let (limit, by_deadline) = budget.limit();
-    rt::connect_tcp(&addrs, limit, options.local_address)
+    race(&addrs, limit, options.local_address)
         .await
         .map_err(|e| io_error(e, Phase::Connect, name, budget.deadline, by_deadline))
+}
+
+#[maybe]
+/// Connects to the first of `addrs` that answers, racing them as RFC 8305
+/// says: the next attempt starts 250 ms after the previous one (or as soon
+/// as it fails) while earlier ones go on; `limit` bounds the whole. One
+/// address is a plain connect, with no race.
+async fn race(
+    addrs: &[SocketAddr],
+    limit: Option<Duration>,
+    local: Option<IpAddr>,
+) -> std::io::Result<rt::Stream> {
+    if let [addr] = addrs {
+        return rt::connect_tcp(*addr, limit, local).await;
+    }
+    // A limit too large for the clock (`Duration::MAX`) is none.
+    let until = limit.and_then(|l| Instant::now().checked_add(l));
+    let remaining = || until.map(|u| u.saturating_duration_since(Instant::now()));
+    let timed_out = || std::io::Error::from(std::io::ErrorKind::TimedOut);
+    let mut race = rt::Race::new(local);
+    let mut next = 0;
+    let mut last_err = None;
+    loop {
+        if next < addrs.len() && remaining() != Some(Duration::ZERO) {
+            race.start(addrs[next], remaining())?;
+            next += 1;
+        }
+        if race.pending() == 0 {
+            return Err(last_err.unwrap_or_else(timed_out));
+        }
+        let wait = match (next < addrs.len(), remaining()) {
+            (true, Some(r)) => Some(r.min(CONNECTION_ATTEMPT_DELAY)),
+            (true, None) => Some(CONNECTION_ATTEMPT_DELAY),
+            (false, left) => left,
+        };
+        match race.next(wait).await {
+            Some(Ok(stream)) => return Ok(stream),
+            // Failed: the next address starts at once (the loop's top).
+            Some(Err(e)) => last_err = Some(e),
+            None if remaining() == Some(Duration::ZERO) => return Err(timed_out()),
+            // The attempt delay passed: the next address starts.
+            None => {}
+        }
+    }
 }
