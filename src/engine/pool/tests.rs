@@ -1,0 +1,213 @@
+//! The pool's rules with no sockets: a fake connection that says
+//! whether its peer went away. Each scenario is written once and run
+//! by both engine copies (`rt::run_test`).
+#![allow(
+    clippy::unit_arg,
+    reason = "in the blocking copy a scenario has run and returns ()"
+)]
+
+use super::super::rt::run_test;
+use super::*;
+
+#[derive(Debug, PartialEq)]
+struct Fake {
+    id: u32,
+    gone: bool,
+}
+
+impl Probe for Fake {
+    fn peer_gone(&self) -> bool {
+        self.gone
+    }
+}
+
+fn origin(host: &str) -> Origin<'_> {
+    Origin {
+        https: false,
+        host,
+        port: 80,
+    }
+}
+
+fn pool(limits: Limits) -> Pool<Fake> {
+    Pool::new(limits)
+}
+
+/// A new connection for `host` at `now`, as a lease; panics on an idle one.
+#[maybe]
+async fn open(pool: &Pool<Fake>, host: &str, id: u32, now: Instant) -> Box<Lease<Fake>> {
+    match pool.acquire(&origin(host), None, now).await.unwrap() {
+        Checkout::New(r) => {
+            assert_eq!(&*r.key().host, host);
+            Lease::new(Fake { id, gone: false }, r)
+        }
+        Checkout::Idle(l, _) => panic!("expected a new place, got idle {:?}", l.conn),
+    }
+}
+
+/// What a checkout for `host` at `now` gives: `Some(id)` of an idle
+/// connection, `None` for a new place.
+#[maybe]
+async fn look(pool: &Pool<Fake>, host: &str, now: Instant) -> Option<u32> {
+    match pool.acquire(&origin(host), None, now).await.unwrap() {
+        Checkout::Idle(l, _) => Some(l.id),
+        Checkout::New(_) => None,
+    }
+}
+
+#[maybe]
+async fn limits_and_reservations() {
+    let p = pool(Limits::default().max_connections(2));
+    let now = Instant::now();
+    let a = open(&p, "a", 1, now).await;
+    let _b = open(&p, "b", 2, now).await;
+    assert_eq!(p.status().open, 2);
+    // Full: a third waits, and times out.
+    let e = p
+        .acquire(&origin("c"), Some(Duration::from_millis(30)), now)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PoolTimeout, "{e:?}");
+    assert_eq!(
+        p.status().waiting,
+        0,
+        "a timed-out request leaves the queue"
+    );
+    // A lease dropped (its connection closed) frees its place.
+    drop(a);
+    assert_eq!(p.status().open, 1);
+    let _c = open(&p, "c", 3, Instant::now()).await;
+    assert_eq!(p.status().open, 2);
+}
+
+#[test]
+fn reservations_are_bounded_by_max_connections() {
+    run_test(limits_and_reservations());
+}
+
+#[maybe]
+async fn idle_reuse_by_origin() {
+    let p = pool(Limits::default());
+    let now = Instant::now();
+    let a = open(&p, "a", 7, now).await;
+    p.checkin(a);
+    let s = p.status();
+    assert_eq!((s.open, s.idle), (1, 1));
+    let got = look(&p, "b", now).await;
+
+    assert_eq!(got, None, "another origin: a new place");
+    let got = look(&p, "a", now).await;
+
+    assert_eq!(got, Some(7), "the same origin: the idle one");
+    let s = p.status();
+    assert_eq!(
+        (s.open, s.idle),
+        (0, 0),
+        "what a look took it dropped: closed, places freed"
+    );
+}
+
+#[test]
+fn idle_connections_serve_their_origin() {
+    run_test(idle_reuse_by_origin());
+}
+
+#[maybe]
+async fn expiry_and_keepalive_cap() {
+    let p = pool(
+        Limits::default()
+            .keepalive_expiry(Duration::from_secs(5))
+            .max_keepalive_connections(1),
+    );
+    let now = Instant::now();
+    let (a, b) = (open(&p, "h", 1, now).await, open(&p, "h", 2, now).await);
+    p.checkin(a);
+    p.checkin(b);
+    let s = p.status();
+    assert_eq!(
+        (s.open, s.idle),
+        (1, 1),
+        "over max_keepalive: the older one closed"
+    );
+    // Idle past keepalive_expiry when looked at: closed, a new place.
+    let got = look(&p, "h", Instant::now() + Duration::from_secs(6)).await;
+
+    assert_eq!(got, None);
+    assert_eq!(p.status().idle, 0);
+    assert_eq!(
+        p.status().open,
+        0,
+        "the expired one closed, the new place dropped"
+    );
+}
+
+#[test]
+fn idle_connections_expire_and_are_capped() {
+    run_test(expiry_and_keepalive_cap());
+}
+
+#[maybe]
+async fn probe_after_idle() {
+    let p = pool(Limits::default());
+    let now = Instant::now();
+    let mut a = open(&p, "h", 1, now).await;
+    a.gone = true;
+    p.checkin(a);
+    // Idle for less than PROBE_AFTER_IDLE: not looked at.
+    let got = look(&p, "h", Instant::now()).await;
+
+    assert_eq!(got, Some(1));
+    let mut a = open(&p, "h", 2, now).await;
+    a.gone = true;
+    p.checkin(a);
+    // Idle for longer, and gone: its place goes to a new connection.
+    let got = look(&p, "h", Instant::now() + PROBE_AFTER_IDLE).await;
+
+    assert_eq!(got, None);
+    let b = open(&p, "h", 3, now).await;
+    p.checkin(b);
+    let got = look(&p, "h", Instant::now() + PROBE_AFTER_IDLE).await;
+
+    assert_eq!(got, Some(3), "still there");
+}
+
+#[test]
+fn long_idle_connections_are_probed() {
+    run_test(probe_after_idle());
+}
+
+#[maybe]
+async fn full_pool_takes_room_from_other_origins() {
+    let p = pool(Limits::default().max_connections(1));
+    let now = Instant::now();
+    let a = open(&p, "a", 1, now).await;
+    p.checkin(a);
+    // Full with a's idle connection: b gets its place, a's closes.
+    let _b = open(&p, "b", 2, now).await;
+    let s = p.status();
+    assert_eq!((s.open, s.idle), (1, 0));
+}
+
+#[test]
+fn idle_connections_of_other_origins_make_room() {
+    run_test(full_pool_takes_room_from_other_origins());
+}
+
+#[maybe]
+async fn closing() {
+    let p = pool(Limits::default());
+    let a = open(&p, "a", 1, Instant::now()).await;
+    p.close_idle(true);
+    p.checkin(a);
+    assert_eq!(p.status().open, 0, "checked in after close: closed");
+    let e = p
+        .acquire(&origin("a"), None, Instant::now())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Closed);
+}
+
+#[test]
+fn a_closed_pool_refuses() {
+    run_test(closing());
+}
