@@ -184,6 +184,10 @@ struct Known {
     nc: u32,
 }
 
+/// The most origins whose last challenge a `DigestAuth` remembers; past
+/// it, it forgets them all (they are answered with a 401 round trip again).
+const MAX_KNOWN_ORIGINS: usize = 64;
+
 /// The key for remembered challenges: a request's origin.
 fn origin_key(request: &Request) -> String {
     request.url().origin().ascii_serialization()
@@ -470,18 +474,19 @@ impl AuthFlow for DigestFlow {
             .expect("the copy has an in-memory body");
         next.headers_mut().insert(AUTHORIZATION, value);
         self.answered += 1;
-        // Remembered for the next requests to this origin (nc 1 is used).
-        self.auth
-            .known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                origin_key(template),
-                Known {
-                    challenge: challenge.clone(),
-                    nc: 1,
-                },
-            );
+        // Remembered for the next requests to this origin (nc 1 is used),
+        // for a bounded number of origins.
+        let mut known = self.auth.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.len() >= MAX_KNOWN_ORIGINS {
+            known.clear();
+        }
+        known.insert(
+            origin_key(template),
+            Known {
+                challenge: challenge.clone(),
+                nc: 1,
+            },
+        );
         Ok(Some(next))
     }
 }

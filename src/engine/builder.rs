@@ -290,7 +290,13 @@ impl ClientBuilder {
     /// `SSL_CERT_FILE`/`SSL_CERT_DIR`).
     pub fn tls_built_in_root_certs(mut self, enabled: bool) -> ClientBuilder {
         self.tls.built_in_roots = Some(enabled);
-        self.for_transport("tls_built_in_root_certs")
+        // Only a value other than the default asks something of the
+        // built-in transport.
+        if !enabled {
+            self.for_transport("tls_built_in_root_certs")
+        } else {
+            self
+        }
     }
 
     /// Also trusts the operating system's certificate store. Default: no.
@@ -298,7 +304,13 @@ impl ClientBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "native-roots")))]
     pub fn native_roots(mut self, enabled: bool) -> ClientBuilder {
         self.tls.native_roots = enabled;
-        self.for_transport("native_roots")
+        // Only a value other than the default asks something of the
+        // built-in transport.
+        if enabled {
+            self.for_transport("native_roots")
+        } else {
+            self
+        }
     }
 
     /// Presents this client certificate to servers that ask for one.
@@ -315,7 +327,13 @@ impl ClientBuilder {
     /// traffic. Use it only against test servers you control.
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> ClientBuilder {
         self.tls.danger_accept_invalid_certs = accept;
-        self.for_transport("danger_accept_invalid_certs")
+        // Only a value other than the default asks something of the
+        // built-in transport.
+        if accept {
+            self.for_transport("danger_accept_invalid_certs")
+        } else {
+            self
+        }
     }
 
     /// Uses this rustls configuration as it is for HTTPS (httpx's
