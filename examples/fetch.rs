@@ -11,7 +11,7 @@
 //! ...). Unlike curl without `--compressed`, the body is always decoded.
 //!
 //! What it cuts short: one URL per call, no `-w` output formats, and flags
-//! for features ferrohttp has not grown yet (`-L`, `-u`, `-x`, `-k`, ...) are
+//! for features ferrohttp has not grown yet (`-x`, `-F`, `--http2`) are
 //! refused with "not supported yet".
 
 use std::collections::VecDeque;
@@ -65,37 +65,15 @@ Usage: fetch [options...] <url>
  -v, --verbose              Make the operation more talkative
  -h, --help                 This help text";
 
-/// Flags that curl has and ferrohttp will grow in later releases.
+/// Flags that curl has and ferrohttp will grow in later releases (proxies,
+/// multipart forms, HTTP/2): refused with "not supported yet".
 const NOT_YET: &[&str] = &[
-    "-L",
-    "--location",
-    "--max-redirs",
-    "-m",
-    "--max-time",
-    "-u",
-    "--user",
-    "--digest",
     "-x",
     "--proxy",
-    "--cacert",
-    "-k",
-    "--insecure",
-    "--cert",
-    "--key",
-    "--pass",
     "-F",
     "--form",
-    "-b",
-    "--cookie",
-    "-c",
-    "--cookie-jar",
-    "--unix-socket",
     "--http2",
     "--http2-prior-knowledge",
-    "--retry",
-    "--interface",
-    "--netrc",
-    "-n",
 ];
 
 /// One piece of request data, in the order given.
