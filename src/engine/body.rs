@@ -175,27 +175,28 @@ impl ConnBody {
         if buffered.is_empty() {
             return None;
         }
-        match &mut self.framing {
-            Framing::Length { remaining, .. } => {
-                let n = out
-                    .len()
-                    .min(buffered.len())
-                    .min(usize::try_from(*remaining).unwrap_or(usize::MAX));
-                out[..n].copy_from_slice(&buffered[..n]);
-                conn.consume(n);
-                *remaining -= n as u64;
-                if *remaining == 0 {
-                    self.release();
-                }
-                Some(Ok(n))
+        let n = match &self.framing {
+            Framing::Length { remaining, .. } => out
+                .len()
+                .min(buffered.len())
+                .min(usize::try_from(*remaining).unwrap_or(usize::MAX)),
+            Framing::Close => out.len().min(buffered.len()),
+            Framing::Chunked(_) | Framing::Done => return None,
+        };
+        out[..n].copy_from_slice(&buffered[..n]);
+        conn.consume(n);
+        self.took(n);
+        Some(Ok(n))
+    }
+
+    /// `n` bytes of the body were handed out: a length-delimited body
+    /// counts them, and at its end gives its connection back.
+    fn took(&mut self, n: usize) {
+        if let Framing::Length { remaining, .. } = &mut self.framing {
+            *remaining -= n as u64;
+            if *remaining == 0 {
+                self.release();
             }
-            Framing::Close => {
-                let n = out.len().min(buffered.len());
-                out[..n].copy_from_slice(&buffered[..n]);
-                conn.consume(n);
-                Some(Ok(n))
-            }
-            Framing::Chunked(_) | Framing::Done => None,
         }
     }
 }
@@ -273,12 +274,7 @@ impl ConnBody {
                         self.framing = Framing::Done;
                         return Err(Error::new(ErrorKind::RemoteProtocol, msg));
                     }
-                    let left = remaining_now - n as u64;
-                    if left == 0 {
-                        self.release();
-                    } else if let Framing::Length { remaining, .. } = &mut self.framing {
-                        *remaining = left;
-                    }
+                    self.took(n);
                     return Ok(n);
                 }
                 Framing::Chunked(decoder) => {
@@ -401,10 +397,9 @@ impl ResponseBody {
 
     /// Reads decoded body bytes into `out` when that needs no waiting (the
     /// body's end, bytes in memory, or bytes of an undecoded body already
-    /// received); `None` when [`read`](Self::read) must wait. The async
-    /// client's `AsyncRead` uses it to skip a future per read; its results
-    /// are what `read` would give.
-    #[allow(dead_code, reason = "used by the async copy only")]
+    /// received); `None` when [`read`](Self::read) must wait. `read` tries
+    /// it first; the async client's `AsyncRead` calls it before it makes a
+    /// future for `read`.
     pub(crate) fn read_now(&mut self, out: &mut [u8]) -> Option<Result<usize>> {
         if let Some((kind, message)) = &self.failed {
             return Some(Err(Error::new(*kind, message.clone())));
@@ -490,8 +485,10 @@ impl ResponseBody {
     /// read returns an error of the same kind. A read future dropped part
     /// way (async) is like a read that never started.
     pub(crate) async fn read(&mut self, out: &mut [u8]) -> Result<usize> {
-        if let Some((kind, message)) = &self.failed {
-            return Err(Error::new(*kind, message.clone()));
+        // What needs no waiting (the body's end, bytes already received,
+        // a failed body's error) is read without going down to the socket.
+        if let Some(result) = self.read_now(out) {
+            return result;
         }
         match self.read_decoded(out).await {
             Ok(n) => Ok(n),
