@@ -392,22 +392,24 @@ impl CookieJar {
                     let now = SystemTime::now();
                     let stamp = store.tick();
                     let (path, secure) = (url.path(), is_secure(url));
-                    // The host and each domain above it hold the candidates.
-                    let mut keys = vec![host.clone()];
+                    // The host and each domain above it hold the candidates:
+                    // slices of the host, no copies.
+                    let mut keys = vec![host.as_str()];
                     if is_name {
                         let mut rest = host.as_str();
                         while let Some(i) = rest.find('.') {
                             rest = &rest[i + 1..];
-                            keys.push(rest.to_string());
+                            keys.push(rest);
                         }
                     }
-                    // (path length, creation, name, value) of each match.
-                    let mut found: Vec<(usize, u64, Vec<u8>, Vec<u8>)> = Vec::new();
-                    for key in &keys {
-                        let Some(list) = store.by_domain.get_mut(key) else {
+                    // (path length, creation, key, index) of each match;
+                    // their names and values are read after the sort.
+                    let mut found: Vec<(usize, u64, usize, usize)> = Vec::new();
+                    for (k, key) in keys.iter().enumerate() {
+                        let Some(list) = store.by_domain.get_mut(*key) else {
                             continue;
                         };
-                        for c in list.iter_mut() {
+                        for (i, c) in list.iter_mut().enumerate() {
                             let host_ok = if c.host_only {
                                 c.domain == host
                             } else {
@@ -420,19 +422,15 @@ impl CookieJar {
                                 && !extra.iter().any(|(n, _)| n.as_bytes() == c.name)
                             {
                                 c.last_access = stamp;
-                                found.push((
-                                    c.path.len(),
-                                    c.created,
-                                    c.name.clone(),
-                                    c.value.clone(),
-                                ));
+                                found.push((c.path.len(), c.created, k, i));
                             }
                         }
                     }
                     // Longest path first, then earliest created (§5.4 step 2).
                     found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-                    for (_, _, name, value) in &found {
-                        push(name, value);
+                    for &(_, _, k, i) in &found {
+                        let c = &store.by_domain[keys[k]][i];
+                        push(&c.name, &c.value);
                     }
                 }
             }
