@@ -415,7 +415,9 @@ impl AuthFlow for DigestFlow {
             // the next nonce count.
             let known = {
                 let mut known = self.auth.known.lock().unwrap_or_else(|p| p.into_inner());
-                known.get_mut(&origin_key(&request)).map(|k| {
+                // Nothing remembered (the usual first request): no key to make.
+                let key = (!known.is_empty()).then(|| origin_key(&request));
+                key.and_then(|key| known.get_mut(&key)).map(|k| {
                     k.nc = k.nc.saturating_add(1);
                     (k.challenge.clone(), k.nc)
                 })

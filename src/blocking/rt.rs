@@ -231,7 +231,9 @@ pub(crate) fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     Ok((host, port).to_socket_addrs()?.collect())
 }
 
-fn connect_one(
+/// Connects to `addr` within `timeout` (TCP_NODELAY set; `local` bound
+/// first).
+pub(crate) fn connect_tcp(
     addr: SocketAddr,
     timeout: Option<Duration>,
     local: Option<IpAddr>,
@@ -248,16 +250,6 @@ fn connect_one(
     }
     socket.set_tcp_nodelay(true)?;
     Ok(Stream::new(Io::Plain(Plain::Tcp(socket.into()))))
-}
-
-/// Connects to `addr` within `timeout` (TCP_NODELAY set; `local` bound
-/// first).
-pub(crate) fn connect_tcp(
-    addr: SocketAddr,
-    timeout: Option<Duration>,
-    local: Option<IpAddr>,
-) -> io::Result<Stream> {
-    connect_one(addr, timeout, local)
 }
 
 /// Connect attempts running at once (Happy Eyeballs): each on a thread of
@@ -289,7 +281,7 @@ impl Race {
         std::thread::Builder::new()
             .name("ferrohttp-connect".into())
             .spawn(move || {
-                let _ = tx.send(connect_one(addr, timeout, local));
+                let _ = tx.send(connect_tcp(addr, timeout, local));
             })?;
         self.pending += 1;
         Ok(())
