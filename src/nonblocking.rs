@@ -67,32 +67,28 @@ impl tokio::io::AsyncRead for Response {
             };
             // What needs no waiting (a small body that came with the head,
             // the end of the body) is read here, without a future: into the
-            // caller's buffer when it is initialised, else into ours (which
-            // keeps its length between reads: no zeroing each time).
-            let direct = buf.initialized().len() - buf.filled().len() >= want;
-            if direct {
+            // caller's buffer when it is initialised (nothing to zero), else
+            // into ours, which keeps its length between reads.
+            if buf.initialized().len() - buf.filled().len() >= want {
                 if let Some(result) = body.read_now(buf.initialize_unfilled_to(want)) {
-                    let n = result.map_err(io::Error::from)?;
-                    buf.advance(n);
+                    buf.advance(result.map_err(io::Error::from)?);
                     return Poll::Ready(Ok(()));
+                }
+            } else {
+                if p.ready.len() < want {
+                    p.ready.resize(want, 0);
+                }
+                if let Some(result) = body.read_now(&mut p.ready[..want]) {
+                    (p.ready_pos, p.ready_end) = (0, result.map_err(io::Error::from)?);
+                    if p.ready_end == 0 {
+                        return Poll::Ready(Ok(()));
+                    }
+                    continue;
                 }
             }
             let mut data = std::mem::take(&mut p.ready);
             if data.len() < want {
                 data.resize(want, 0);
-            }
-            if let Some(result) = (!direct)
-                .then(|| body.read_now(&mut data[..want]))
-                .flatten()
-            {
-                p.ready = data;
-                (p.ready_pos, p.ready_end) = (0, 0);
-                let n = result.map_err(io::Error::from)?;
-                if n == 0 {
-                    return Poll::Ready(Ok(()));
-                }
-                p.ready_end = n;
-                continue;
             }
             let mut body = this.body.take().expect("checked above");
             p.future = Some(Box::pin(async move {

@@ -172,16 +172,22 @@ scenario! {
     }
 }
 
+/// A client that connects to `host` at `addrs`, in order, Happy Eyeballs
+/// style, within 2 s.
+fn eyeballs(host: &str, addrs: &[std::net::SocketAddr]) -> Client {
+    addrs
+        .iter()
+        .fold(Client::builder(), |b, a| b.resolve(host, *a))
+        .timeout(Timeout::from_secs(5).connect(Duration::from_secs(2)))
+        .build()
+        .unwrap()
+}
+
 scenario! {
     async fn happy_eyeballs_skips_a_blackholed_address() {
         let hole = Blackhole::new();
         let server = Server::http(|_| Reply::ok("reached"));
-        let client = Client::builder()
-            .resolve("eyeballs.test", hole.addr)
-            .resolve("eyeballs.test", server.addr())
-            .timeout(Timeout::from_secs(5).connect(Duration::from_secs(2)))
-            .build()
-            .unwrap();
+        let client = eyeballs("eyeballs.test", &[hole.addr, server.addr()]);
         let text = get_text(client, "http://eyeballs.test/".to_string()).await.unwrap();
         assert_eq!(text, "reached");
         assert_eq!(server.requests()[0].header("host"), Some("eyeballs.test"));
@@ -200,21 +206,10 @@ scenario! {
             addr
         };
         let server = Server::http(|_| Reply::ok("reached"));
-        let client = Client::builder()
-            .resolve("eyeballs.test", closed())
-            .resolve("eyeballs.test", closed())
-            .resolve("eyeballs.test", server.addr())
-            .timeout(Timeout::from_secs(5).connect(Duration::from_secs(2)))
-            .build()
-            .unwrap();
+        let client = eyeballs("eyeballs.test", &[closed(), closed(), server.addr()]);
         let text = get_text(client, "http://eyeballs.test/".to_string()).await.unwrap();
         assert_eq!(text, "reached");
-        let client = Client::builder()
-            .resolve("nobody.test", closed())
-            .resolve("nobody.test", closed())
-            .timeout(Timeout::from_secs(5).connect(Duration::from_secs(2)))
-            .build()
-            .unwrap();
+        let client = eyeballs("nobody.test", &[closed(), closed()]);
         let e = get_text(client, "http://nobody.test/".to_string()).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Connect, "{e:?}");
     }
