@@ -143,7 +143,9 @@ mod mock;
 pub mod netrc;
 #[cfg(feature = "async")]
 mod nonblocking;
+mod pattern;
 pub mod proto;
+mod proxy;
 mod redirect;
 mod request;
 mod tls;
@@ -161,6 +163,7 @@ pub use config::{
 pub use cookies::{CookieJar, StoredCookie};
 pub use error::{Error, ErrorKind, Result};
 pub use mock::MockTransport;
+pub use proxy::{Proxy, ProxyMode};
 pub use request::Request;
 pub use tls::{Certificate, Identity};
 

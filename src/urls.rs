@@ -121,6 +121,15 @@ fn parse_remembered(text: &str) -> std::result::Result<Url, url::ParseError> {
 
 /// A host as sockets and TLS take it: an IPv6 literal without the
 /// brackets URLs put around it (`[::1]` -> `::1`); anything else as it is.
+/// `host` as it goes before a `:port`: an IPv6 address in brackets.
+pub(crate) fn bracketed(host: &str) -> std::borrow::Cow<'_, str> {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]").into()
+    } else {
+        host.into()
+    }
+}
+
 pub(crate) fn bare_host(host: &str) -> &str {
     host.strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -161,6 +170,32 @@ pub fn merge_query<K: AsRef<str>, V: AsRef<str>>(url: &mut Url, params: &[(K, V)
     for (k, v) in params {
         pairs.append_pair(k.as_ref(), v.as_ref());
     }
+}
+
+/// Percent-decodes a URL's user or password (`+` is itself there: the
+/// space rule is for forms); invalid UTF-8 becomes U+FFFD.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -63,20 +63,93 @@ impl Write for Plain {
     }
 }
 
+/// A stream's layers, innermost a socket: TLS nests (TLS to an HTTPS proxy,
+/// then TLS to the origin through its tunnel), and bytes read past a
+/// handshake reply are handed out before the socket's own.
 #[derive(Debug)]
 enum Io {
     Plain(Plain),
     #[cfg(feature = "rustls")]
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, Plain>>),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, Io>>),
+    Rewind(Box<Rewind>),
+}
+
+/// Bytes already read from `io`, to be read again first.
+#[derive(Debug)]
+struct Rewind {
+    buf: Vec<u8>,
+    pos: usize,
+    io: Io,
 }
 
 impl Io {
-    /// The socket under any TLS.
+    /// The socket under every layer.
     fn plain(&self) -> &Plain {
         match self {
             Io::Plain(p) => p,
             #[cfg(feature = "rustls")]
-            Io::Tls(s) => &s.sock,
+            Io::Tls(s) => s.sock.plain(),
+            Io::Rewind(r) => r.io.plain(),
+        }
+    }
+
+    /// Whether bytes are waiting in a layer above the socket.
+    fn buffered(&self) -> bool {
+        match self {
+            Io::Plain(_) => false,
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.sock.buffered(),
+            Io::Rewind(r) => r.pos < r.buf.len() || r.io.buffered(),
+        }
+    }
+}
+
+impl Read for Io {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Io::Plain(p) => p.read(buf),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.read(buf),
+            Io::Rewind(r) if r.pos < r.buf.len() => {
+                let n = buf.len().min(r.buf.len() - r.pos);
+                buf[..n].copy_from_slice(&r.buf[r.pos..r.pos + n]);
+                r.pos += n;
+                Ok(n)
+            }
+            Io::Rewind(r) => r.io.read(buf),
+        }
+    }
+}
+
+impl Write for Io {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Io::Plain(p) => p.write(buf),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.write(buf),
+            Io::Rewind(r) => r.io.write(buf),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Io::Plain(p) => p.write_vectored(bufs),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.write_vectored(bufs),
+            Io::Rewind(r) => r.io.write_vectored(bufs),
+        }
+    }
+
+    /// Pushes the records every TLS layer holds down to the socket.
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Io::Plain(_) => Ok(()),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => {
+                s.flush()?;
+                s.sock.flush()
+            }
+            Io::Rewind(r) => r.io.flush(),
         }
     }
 }
@@ -111,6 +184,9 @@ impl Stream {
     /// for, seen without waiting: a peek with the socket briefly non-blocking
     /// (three syscalls; only for a connection that sat idle a while).
     pub(crate) fn peer_gone(&self) -> bool {
+        if self.io.buffered() {
+            return true;
+        }
         let sock = self.io.plain().sock();
         let mut byte = [MaybeUninit::uninit()];
         let peeked = sock
@@ -152,12 +228,7 @@ impl Stream {
     pub(crate) fn read(&mut self, buf: &mut [u8], timeout: Option<Duration>) -> io::Result<usize> {
         self.set_read_timeout(timeout)?;
         loop {
-            let r = match &mut self.io {
-                Io::Plain(p) => p.read(buf),
-                #[cfg(feature = "rustls")]
-                Io::Tls(s) => s.read(buf),
-            };
-            match r {
+            match self.io.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 r => return r.map_err(timed_out),
             }
@@ -176,12 +247,7 @@ impl Stream {
         self.set_write_timeout(timeout)?;
         IoSlice::advance_slices(&mut bufs, 0);
         while !bufs.is_empty() {
-            let r = match &mut self.io {
-                Io::Plain(p) => p.write_vectored(bufs),
-                #[cfg(feature = "rustls")]
-                Io::Tls(s) => s.write_vectored(bufs),
-            };
-            match r {
+            match self.io.write_vectored(bufs) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     *written += n as u64;
@@ -193,15 +259,29 @@ impl Stream {
         }
         // rustls may hold the last records until flushed.
         #[cfg(feature = "rustls")]
-        if let Io::Tls(s) = &mut self.io {
-            s.flush().map_err(timed_out)?;
+        if matches!(self.io, Io::Tls(_)) {
+            self.io.flush().map_err(timed_out)?;
         }
         Ok(())
     }
+
+    /// This stream, handing `bytes` (read past a handshake reply) out
+    /// before its own on the next reads.
+    pub(crate) fn rewind(self, bytes: &[u8]) -> Stream {
+        if bytes.is_empty() {
+            return self;
+        }
+        let io = Io::Rewind(Box::new(Rewind {
+            buf: bytes.to_vec(),
+            pos: 0,
+            io: self.io,
+        }));
+        Stream { io, ..self }
+    }
 }
 
-/// Runs a TLS handshake over a connected stream (TCP or a Unix socket)
-/// within `timeout`.
+/// Runs a TLS handshake over a connected stream (TCP, a Unix socket, or
+/// a stream that already runs TLS: TLS nests) within `timeout`.
 #[cfg(feature = "rustls")]
 pub(crate) fn tls_connect(
     stream: Stream,
@@ -209,17 +289,18 @@ pub(crate) fn tls_connect(
     name: rustls::pki_types::ServerName<'static>,
     timeout: Option<Duration>,
 ) -> io::Result<Stream> {
-    let Io::Plain(mut plain) = stream.io else {
-        return Err(io::Error::other("the connection already runs TLS"));
-    };
-    plain.sock().set_read_timeout(socket_timeout(timeout))?;
-    plain.sock().set_write_timeout(socket_timeout(timeout))?;
+    let mut io = stream.io;
+    let sock = io.plain().sock();
+    sock.set_read_timeout(socket_timeout(timeout))?;
+    sock.set_write_timeout(socket_timeout(timeout))?;
     let mut conn = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
     while conn.is_handshaking() {
-        conn.complete_io(&mut plain).map_err(timed_out)?;
+        conn.complete_io(&mut io).map_err(timed_out)?;
     }
+    // The last handshake records may still sit in a TLS layer below.
+    io.flush().map_err(timed_out)?;
     Ok(Stream {
-        io: Io::Tls(Box::new(rustls::StreamOwned::new(conn, plain))),
+        io: Io::Tls(Box::new(rustls::StreamOwned::new(conn, io))),
         read_timeout: Some(timeout),
         write_timeout: Some(timeout),
     })
@@ -391,4 +472,19 @@ pub(crate) struct PendingRead {
 #[cfg(test)]
 pub(crate) fn run_test<T>(done: T) -> T {
     done
+}
+
+/// Runs `f` on a thread of its own (the async shim: a task), for tests of
+/// code that waits on other callers.
+#[cfg(test)]
+pub(crate) fn spawn_test<F: FnOnce() + Send + 'static>(f: F) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(f)
+}
+
+/// Waits for what `spawn_test` started; its panic is the test's.
+#[cfg(test)]
+pub(crate) fn join_test(handle: std::thread::JoinHandle<()>) {
+    if let Err(panic) = handle.join() {
+        std::panic::resume_unwind(panic);
+    }
 }

@@ -10,11 +10,14 @@ use url::Url;
 
 use super::client::{Client, ClientRef, RequestHook, ResponseHook};
 use super::response::Response;
+use super::router::{Hop, Mount, Router};
 use super::transport::{HttpTransport, Transport};
 use crate::auth::Auth;
 use crate::config::{Limits, Timeout};
 use crate::error::{Error, ErrorKind, Result};
+use crate::pattern::{Pattern, Routes};
 use crate::proto::decode::ACCEPT_ENCODING as ACCEPTED_CODINGS;
+use crate::proxy::Proxy;
 use crate::redirect;
 use crate::request::Request;
 use crate::tls::{Certificate, Identity, TlsOptions};
@@ -38,7 +41,10 @@ pub struct ClientBuilder {
     uds: Option<std::path::PathBuf>,
     retries: u32,
     tls: TlsOptions,
-    transport: Option<Box<dyn Transport>>,
+    transport: Option<Hop>,
+    /// Proxies, direct routes and mounts, with their patterns, in the
+    /// order given.
+    routes: Vec<(String, RouteEntry)>,
     auth: Option<Arc<dyn Auth>>,
     follow_redirects: bool,
     max_redirects: usize,
@@ -118,6 +124,7 @@ impl ClientBuilder {
             retries: 0,
             tls: TlsOptions::default(),
             transport: None,
+            routes: Vec::new(),
             auth: None,
             follow_redirects: false,
             max_redirects: redirect::DEFAULT_MAX_REDIRECTS,
@@ -438,7 +445,70 @@ impl ClientBuilder {
     /// makes `build()` fail with `ErrorKind::Config` naming them; set them
     /// on the transport (an `HttpTransport` has the same ones).
     pub fn transport(mut self, transport: impl Transport) -> ClientBuilder {
-        self.transport = Some(Box::new(transport));
+        self.transport = Some(Hop::new(transport));
+        self
+    }
+
+    /// Sends requests whose URL matches `pattern` through `proxy` (httpx's
+    /// `mounts` with a proxy; curl's `-x`).
+    ///
+    /// Patterns: `all://` (everything), `http://`, `https://`,
+    /// `all://example.com` (that host), `all://*example.com` (the domain
+    /// and its subdomains), `all://*.example.com` (subdomains only),
+    /// `https://example.com:1234`, `all://*:1234`, `all://[::1]`. The most
+    /// specific pattern that matches wins: one with a port before one
+    /// without, then the longer host, then the longer scheme (`all`
+    /// counts as none), ties in the order given; the same pattern again
+    /// replaces the earlier entry. A port equal to the scheme's default
+    /// also matches a URL that leaves it out. Proxies, `no_proxy` and
+    /// `mount` entries share the one table.
+    ///
+    /// A setting of the built-in transport: with a custom `transport()`,
+    /// `build()` fails. An invalid pattern fails `build()` with `Config`.
+    ///
+    /// ```
+    /// use ferrohttp::{Client, Proxy};
+    ///
+    /// let client = Client::builder()
+    ///     .proxy("all://", Proxy::new("http://127.0.0.1:3128")?)
+    ///     .no_proxy("all://*.internal.example")
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok::<(), ferrohttp::Error>(())
+    /// ```
+    pub fn proxy(mut self, pattern: impl Into<String>, proxy: Proxy) -> ClientBuilder {
+        self.routes.push((pattern.into(), RouteEntry::Proxy(proxy)));
+        self.for_transport("proxy")
+    }
+
+    /// Sends requests whose URL matches `pattern` direct, with no proxy
+    /// (httpx's `None` mount). Patterns as for [`proxy`](Self::proxy).
+    pub fn no_proxy(mut self, pattern: impl Into<String>) -> ClientBuilder {
+        self.routes.push((pattern.into(), RouteEntry::Direct));
+        self.for_transport("no_proxy")
+    }
+
+    /// Sends requests whose URL matches `pattern` to `transport` instead of
+    /// the client's (httpx's `mounts`): a `MockTransport` for one host, an
+    /// `HttpTransport` with other settings for another. Patterns as for
+    /// [`proxy`](Self::proxy). `close()` and `pool_status()` reach every
+    /// mounted transport.
+    ///
+    /// ```
+    /// use ferrohttp::{Client, HttpTransport, MockTransport, Response};
+    ///
+    /// let client = Client::builder()
+    ///     .mount("http://", HttpTransport::new().retries(3))
+    ///     .mount("all://api.test", MockTransport::new(|_req| {
+    ///         Response::from(http::Response::new("mocked"))
+    ///     }))
+    ///     .build()?;
+    /// assert_eq!(client.get("http://api.test/x").send()?.text()?, "mocked");
+    /// # Ok::<(), ferrohttp::Error>(())
+    /// ```
+    pub fn mount(mut self, pattern: impl Into<String>, transport: impl Transport) -> ClientBuilder {
+        self.routes
+            .push((pattern.into(), RouteEntry::Mount(Hop::new(transport))));
         self
     }
 
@@ -462,7 +532,23 @@ impl ClientBuilder {
                 ),
             ));
         }
-        let custom_transport = self.transport.is_some();
+        let mut mounts = Routes::default();
+        let mut proxies = Vec::new();
+        for (text, entry) in self.routes {
+            let pattern = Pattern::parse(&text)?;
+            match entry {
+                RouteEntry::Mount(hop) => mounts.insert(pattern, Mount::Transport(hop)),
+                RouteEntry::Proxy(proxy) => {
+                    proxy.check()?;
+                    mounts.insert(pattern.clone(), Mount::Default);
+                    proxies.push((pattern, Some(proxy)));
+                }
+                RouteEntry::Direct => {
+                    mounts.insert(pattern.clone(), Mount::Default);
+                    proxies.push((pattern, None));
+                }
+            }
+        }
         let transport = match self.transport {
             Some(t) => t,
             None => {
@@ -487,7 +573,10 @@ impl ClientBuilder {
                 if !self.tls.is_default() {
                     t = t.use_preconfigured_tls(crate::tls::build_config(&self.tls)?);
                 }
-                Box::new(t)
+                for (pattern, proxy) in proxies {
+                    t = t.route(pattern, proxy);
+                }
+                Hop::new(t)
             }
         };
         Ok(Client {
@@ -496,8 +585,7 @@ impl ClientBuilder {
                 headers: self.headers,
                 query: self.query,
                 timeout: self.timeout,
-                transport,
-                custom_transport,
+                router: Router::new(transport, mounts),
                 closed: AtomicBool::new(false),
                 auth: self.auth,
                 follow_redirects: self.follow_redirects,
@@ -512,6 +600,14 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// A routing-table entry as given to the builder.
+#[derive(Debug)]
+enum RouteEntry {
+    Proxy(Proxy),
+    Direct,
+    Mount(Hop),
 }
 
 /// The fields of `headers` in order, each with its name (a `HeaderMap`'s

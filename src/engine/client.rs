@@ -4,7 +4,6 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use http::header::HeaderMap;
 use http::Method;
@@ -14,7 +13,7 @@ use super::builder::ClientBuilder;
 use super::maybe;
 use super::request_builder::RequestBuilder;
 use super::response::Response;
-use super::transport::Transport;
+use super::router::Router;
 use crate::auth::{Auth, AuthResponse, BasicAuth};
 use crate::body::Body;
 use crate::config::{PoolStatus, Timeout};
@@ -48,10 +47,8 @@ pub(super) struct ClientRef {
     pub(super) headers: HeaderMap,
     pub(super) query: Vec<(String, String)>,
     pub(super) timeout: Timeout,
-    pub(super) transport: Box<dyn Transport>,
-    /// A transport given by the user: it may not hand the request back in
-    /// its response, so the client keeps a copy of each request's head.
-    pub(super) custom_transport: bool,
+    /// The transport, and any mounted ones.
+    pub(super) router: Router,
     pub(super) closed: AtomicBool,
     pub(super) auth: Option<Arc<dyn Auth>>,
     pub(super) follow_redirects: bool,
@@ -72,7 +69,7 @@ impl fmt::Debug for Client {
             .field("base_url", &self.inner.base_url.as_ref().map(Url::as_str))
             .field("headers", &self.inner.headers)
             .field("timeout", &self.inner.timeout)
-            .field("transport", &self.inner.transport)
+            .field("transport", &self.inner.router)
             .finish_non_exhaustive()
     }
 }
@@ -139,12 +136,12 @@ impl Client {
         RequestBuilder::new(self.clone(), self.build_request(method, url))
     }
 
-    /// Closes the client: idle connections close now, and later requests
+    /// Closes the client (and every mounted transport): idle connections close now, and later requests
     /// fail with `ErrorKind::Closed`. Responses already received can still be
     /// read. Dropping the last clone of a client closes everything too.
     pub fn close(&self) {
         self.inner.closed.store(true, Ordering::SeqCst);
-        self.inner.transport.close();
+        self.inner.router.close();
     }
 
     /// Whether [`close`](Self::close) was called.
@@ -208,9 +205,10 @@ impl Client {
     }
 
     /// A snapshot of the connection pool (open, idle per origin, waiting),
-    /// or `None` for a transport without one.
+    /// or `None` for a transport without one. With mounted transports, the
+    /// pools of all of them added up.
     pub fn pool_status(&self) -> Option<PoolStatus> {
-        self.inner.transport.pool_status()
+        self.inner.router.pool_status()
     }
 
     /// A request with the client's settings merged in (URL joined to the
@@ -235,37 +233,11 @@ fn url_credentials(request: &mut Request) -> Option<(String, Option<String>)> {
     if url.username().is_empty() && url.password().is_none() {
         return None;
     }
-    let user = percent_decode(url.username());
-    let pass = url.password().map(percent_decode);
+    let user = crate::urls::percent_decode(url.username());
+    let pass = url.password().map(crate::urls::percent_decode);
     let _ = url.set_username("");
     let _ = url.set_password(None);
     Some((user, pass))
-}
-
-/// Percent-decodes a URL's user or password (`+` is itself there: the
-/// space rule is for forms); invalid UTF-8 becomes U+FFFD.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[maybe]
@@ -426,18 +398,7 @@ impl Client {
     /// One request through the transport; the response carries the request
     /// (without its body) for redirects, cookies and `Response::request`.
     async fn send_one(&self, request: Request) -> Result<Response> {
-        // Our own transports hand the request back and time the exchange; a
-        // user's may do neither, and like httpx the client records the
-        // request it sent and the time it took in any case.
-        let sent = self.inner.custom_transport.then(|| request.clone_head());
-        let started = self.inner.custom_transport.then(Instant::now);
-        let mut response = self.inner.transport.handle_request(request).await?;
-        if let Some(started) = started.filter(|_| response.elapsed().is_zero()) {
-            response.set_elapsed(started.elapsed());
-        }
-        if sent.is_some() {
-            response.request = sent;
-        }
+        let mut response = self.inner.router.send(request).await?;
         response.max_body_size = self.inner.max_body_size;
         Ok(response)
     }

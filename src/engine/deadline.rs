@@ -64,6 +64,8 @@ pub(crate) enum Phase {
         allow(dead_code, reason = "only a TLS build shakes hands")
     )]
     TlsHandshake,
+    /// Asking a proxy for a tunnel (HTTP CONNECT).
+    Tunnel,
     Write,
     ReadHead,
     ReadBody,
@@ -75,6 +77,7 @@ impl Phase {
         match self {
             Phase::Connect => "connecting",
             Phase::TlsHandshake => "the TLS handshake",
+            Phase::Tunnel => "opening a tunnel through the proxy",
             Phase::Write => "sending the request",
             Phase::ReadHead => "waiting for the response head",
             Phase::ReadBody => "receiving the response body",
@@ -84,7 +87,7 @@ impl Phase {
     /// The kind of a timeout of the phase's own limit.
     fn timeout_kind(self) -> ErrorKind {
         match self {
-            Phase::Connect | Phase::TlsHandshake => ErrorKind::ConnectTimeout,
+            Phase::Connect | Phase::TlsHandshake | Phase::Tunnel => ErrorKind::ConnectTimeout,
             Phase::Write => ErrorKind::WriteTimeout,
             Phase::ReadHead | Phase::ReadBody => ErrorKind::ReadTimeout,
         }
@@ -95,6 +98,7 @@ impl Phase {
         match self {
             Phase::Connect => ErrorKind::Connect,
             Phase::TlsHandshake => ErrorKind::Tls,
+            Phase::Tunnel => ErrorKind::Proxy,
             Phase::Write => ErrorKind::Write,
             Phase::ReadHead | Phase::ReadBody => ErrorKind::Read,
         }

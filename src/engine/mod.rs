@@ -17,6 +17,7 @@ mod deadline;
 mod pool;
 mod request_builder;
 mod response;
+mod router;
 mod transport;
 
 #[allow(

@@ -33,6 +33,8 @@ pub(crate) struct PoolKey {
     /// Lowercase, without the brackets of an IPv6 address.
     pub(crate) host: Box<str>,
     pub(crate) port: u16,
+    /// The way there: 0 direct, else the number of a proxy route.
+    pub(crate) route: u64,
 }
 
 impl PoolKey {
@@ -41,6 +43,7 @@ impl PoolKey {
             https: origin.https,
             host: origin.host.into(),
             port: origin.port,
+            route: origin.route,
         }
     }
 
@@ -57,24 +60,26 @@ pub(crate) struct Origin<'a> {
     pub(crate) https: bool,
     pub(crate) host: &'a str,
     pub(crate) port: u16,
+    /// As [`PoolKey::route`].
+    pub(crate) route: u64,
 }
 
 /// What the idle map hashes and compares, owned ([`PoolKey`]) or borrowed
 /// ([`Origin`]), so that `HashMap<Arc<PoolKey>, _>` can be searched with an
 /// `Origin` (the map's keys borrow as `dyn OriginParts`).
 trait OriginParts {
-    fn parts(&self) -> (bool, &str, u16);
+    fn parts(&self) -> (bool, &str, u16, u64);
 }
 
 impl OriginParts for PoolKey {
-    fn parts(&self) -> (bool, &str, u16) {
-        (self.https, &self.host, self.port)
+    fn parts(&self) -> (bool, &str, u16, u64) {
+        (self.https, &self.host, self.port, self.route)
     }
 }
 
 impl OriginParts for Origin<'_> {
-    fn parts(&self) -> (bool, &str, u16) {
-        (self.https, self.host, self.port)
+    fn parts(&self) -> (bool, &str, u16, u64) {
+        (self.https, self.host, self.port, self.route)
     }
 }
 

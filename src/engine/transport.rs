@@ -17,10 +17,13 @@ use super::pool::{Checkout, Lease, Origin, Pool};
 use super::response::Response;
 use crate::config::{H1Limits, Limits, PoolStatus, Timeout};
 use crate::error::{Error, ErrorKind, Result};
+use crate::pattern::{Pattern, Routes};
 use crate::proto::decode::ContentDecoder;
 use crate::proto::h1::exchange::{is_idempotent, may_retry, read_after_failed_write, Failure};
-use crate::proto::h1::{self, BodyFraming, Exchange, HeadParser};
+use crate::proto::h1::{self, BodyFraming, Exchange, HeadParser, RequestTarget};
+use crate::proxy::Proxy;
 use crate::request::Request;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Sends a request and gives back its response: what a client uses to reach
 /// the network, or anything that stands in for it.
@@ -58,7 +61,21 @@ pub struct HttpTransport {
     pool: Pool<Conn>,
     h1: H1Limits,
     connect: Arc<ConnectOptions>,
+    /// Which requests go through which proxy (`None`: direct).
+    proxies: Arc<Routes<Option<Arc<Routed>>>>,
 }
+
+/// A proxy as one transport's routing table holds it: with a number of its
+/// own, which the pool keys its connections by, so that connections through
+/// different proxies (or none) never mix.
+#[derive(Debug)]
+struct Routed {
+    proxy: Proxy,
+    route: u64,
+}
+
+/// The next route number; 0 is the direct route.
+static NEXT_ROUTE: AtomicU64 = AtomicU64::new(1);
 
 impl Default for HttpTransport {
     fn default() -> HttpTransport {
@@ -78,7 +95,29 @@ impl HttpTransport {
             pool: Pool::new(limits),
             h1: H1Limits::default(),
             connect: Arc::default(),
+            proxies: Arc::default(),
         }
+    }
+
+    /// Sends every request through `proxy` (httpx's `HTTPTransport(proxy=...)`).
+    /// Per-URL choices are `ClientBuilder::proxy` and `no_proxy`.
+    #[must_use]
+    pub fn proxy(self, proxy: Proxy) -> HttpTransport {
+        let all = Pattern::parse("all://").expect("a valid pattern");
+        self.route(all, Some(proxy))
+    }
+
+    /// Sends requests matching `pattern` through `proxy`, or direct for
+    /// `None`.
+    pub(crate) fn route(mut self, pattern: Pattern, proxy: Option<Proxy>) -> HttpTransport {
+        let routed = proxy.map(|proxy| {
+            Arc::new(Routed {
+                proxy,
+                route: NEXT_ROUTE.fetch_add(1, Ordering::Relaxed),
+            })
+        });
+        Arc::make_mut(&mut self.proxies).insert(pattern, routed);
+        self
     }
 
     fn options(&mut self) -> &mut ConnectOptions {
@@ -234,24 +273,55 @@ impl HttpTransport {
         } else {
             host
         };
+        let https = url.scheme() == "https";
+        let via = self.proxies.find(url).and_then(Option::as_deref);
+        let forward = via.is_some_and(|v| v.proxy.forwards(https));
         let key = Origin {
-            https: url.scheme() == "https",
+            https,
             host,
             port,
+            route: via.map_or(0, |v| v.route),
         };
         let timeout: Timeout = request.timeout().copied().unwrap_or_default();
         let deadline = Deadline::new(timeout.total_timeout());
         let method = request.method().clone();
         let framing = request_framing(&method, &body);
         let mut head = Vec::with_capacity(512);
-        h1::encode_request_head_version(
-            &method,
-            url,
-            request.headers(),
-            framing,
-            request.version(),
-            &mut head,
-        )?;
+        match via {
+            Some(v) if forward => {
+                // To a forward proxy: the absolute URL, and the proxy's
+                // own headers (its credentials) unless the request has them.
+                v.proxy.check()?;
+                let mut headers = request.headers().clone();
+                for (name, value) in &v.proxy.headers {
+                    if !headers.contains_key(name) {
+                        headers.insert(name, value.clone());
+                    }
+                }
+                h1::encode_request_head_to(
+                    &method,
+                    url,
+                    &headers,
+                    framing,
+                    request.version(),
+                    RequestTarget::Absolute,
+                    &mut head,
+                )?;
+            }
+            _ => {
+                if let Some(v) = via {
+                    v.proxy.check()?;
+                }
+                h1::encode_request_head_version(
+                    &method,
+                    url,
+                    request.headers(),
+                    framing,
+                    request.version(),
+                    &mut head,
+                )?;
+            }
+        }
 
         let started = Instant::now();
         let mut retried = false;
@@ -279,9 +349,12 @@ impl HttpTransport {
                             https: to.https,
                             host: &to.host,
                             port: to.port,
+                            via: via.map(|v| &v.proxy),
+                            forward,
                         },
                         &name,
                         &self.connect,
+                        self.h1,
                         timeout.connect_timeout(),
                         &deadline,
                     )

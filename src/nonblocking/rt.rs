@@ -97,14 +97,126 @@ impl AsyncWrite for Plain {
     }
 }
 
+/// A stream's layers, innermost a socket: TLS nests (TLS to an HTTPS proxy,
+/// then TLS to the origin through its tunnel), and bytes read past a
+/// handshake reply are handed out before the socket's own.
 #[derive(Debug)]
 enum Io {
     Plain(Plain),
     #[cfg(feature = "rustls")]
-    Tls(Box<tokio_rustls::client::TlsStream<Plain>>),
+    Tls(Box<tokio_rustls::client::TlsStream<Io>>),
+    Rewind(Box<Rewind>),
 }
 
-/// A connected byte stream: TCP or a Unix domain socket, either with TLS.
+/// Bytes already read from `io`, to be read again first.
+#[derive(Debug)]
+struct Rewind {
+    buf: Vec<u8>,
+    pos: usize,
+    io: Io,
+}
+
+impl Io {
+    /// The socket under every layer.
+    fn plain(&self) -> &Plain {
+        match self {
+            Io::Plain(p) => p,
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.get_ref().0.plain(),
+            Io::Rewind(r) => r.io.plain(),
+        }
+    }
+
+    /// Whether bytes are waiting in a layer above the socket.
+    fn buffered(&self) -> bool {
+        match self {
+            Io::Plain(_) => false,
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.get_ref().0.buffered(),
+            Io::Rewind(r) => r.pos < r.buf.len() || r.io.buffered(),
+        }
+    }
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(p) => Pin::new(p).poll_read(cx, buf),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
+            Io::Rewind(r) if r.pos < r.buf.len() => {
+                let n = buf.remaining().min(r.buf.len() - r.pos);
+                buf.put_slice(&r.buf[r.pos..r.pos + n]);
+                r.pos += n;
+                Poll::Ready(Ok(()))
+            }
+            Io::Rewind(r) => Pin::new(&mut r.io).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(p) => Pin::new(p).poll_write(cx, buf),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
+            Io::Rewind(r) => Pin::new(&mut r.io).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(p) => Pin::new(p).poll_write_vectored(cx, bufs),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(&mut **s).poll_write_vectored(cx, bufs),
+            Io::Rewind(r) => Pin::new(&mut r.io).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Io::Plain(p) => p.is_write_vectored(),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.is_write_vectored(),
+            Io::Rewind(r) => r.io.is_write_vectored(),
+        }
+    }
+
+    /// Pushes the records every TLS layer holds down to the socket.
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(p) => Pin::new(p).poll_flush(cx),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
+            Io::Rewind(r) => Pin::new(&mut r.io).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(p) => Pin::new(p).poll_shutdown(cx),
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
+            Io::Rewind(r) => Pin::new(&mut r.io).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A connected byte stream: TCP or a Unix domain socket, with any layers
+/// of TLS over it.
 #[derive(Debug)]
 pub(crate) struct Stream {
     io: Io,
@@ -130,11 +242,10 @@ impl Stream {
     /// Whether the peer closed the connection or sent bytes nobody asked
     /// for, seen without waiting: a peek at the (non-blocking) socket.
     pub(crate) fn peer_gone(&self) -> bool {
-        let sock = match &self.io {
-            Io::Plain(p) => p.sock(),
-            #[cfg(feature = "rustls")]
-            Io::Tls(s) => s.get_ref().0.sock(),
-        };
+        if self.io.buffered() {
+            return true;
+        }
+        let sock = self.io.plain().sock();
         let mut byte = [MaybeUninit::uninit()];
         !matches!(sock.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
@@ -145,11 +256,7 @@ impl Stream {
         buf: &mut [u8],
         timeout: Option<Duration>,
     ) -> io::Result<usize> {
-        match &mut self.io {
-            Io::Plain(p) => with_timeout(timeout, p.read(buf)).await,
-            #[cfg(feature = "rustls")]
-            Io::Tls(s) => with_timeout(timeout, s.read(buf)).await,
-        }
+        with_timeout(timeout, self.io.read(buf)).await
     }
 
     /// Writes all of `bufs`; each wait for the socket is bounded by
@@ -162,11 +269,7 @@ impl Stream {
     ) -> io::Result<()> {
         IoSlice::advance_slices(&mut bufs, 0);
         while !bufs.is_empty() {
-            let n = match &mut self.io {
-                Io::Plain(p) => with_timeout(timeout, p.write_vectored(bufs)).await?,
-                #[cfg(feature = "rustls")]
-                Io::Tls(s) => with_timeout(timeout, s.write_vectored(bufs)).await?,
-            };
+            let n = with_timeout(timeout, self.io.write_vectored(bufs)).await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
@@ -175,15 +278,30 @@ impl Stream {
         }
         // tokio-rustls may hold the last records until flushed.
         #[cfg(feature = "rustls")]
-        if let Io::Tls(s) = &mut self.io {
-            with_timeout(timeout, s.flush()).await?;
+        if matches!(self.io, Io::Tls(_)) {
+            with_timeout(timeout, self.io.flush()).await?;
         }
         Ok(())
     }
+
+    /// This stream, handing `bytes` (read past a handshake reply) out
+    /// before its own on the next reads.
+    pub(crate) fn rewind(self, bytes: &[u8]) -> Stream {
+        if bytes.is_empty() {
+            return self;
+        }
+        Stream {
+            io: Io::Rewind(Box::new(Rewind {
+                buf: bytes.to_vec(),
+                pos: 0,
+                io: self.io,
+            })),
+        }
+    }
 }
 
-/// Runs a TLS handshake over a connected stream (TCP or a Unix socket)
-/// within `timeout`.
+/// Runs a TLS handshake over a connected stream (TCP, a Unix socket, or
+/// a stream that already runs TLS: TLS nests) within `timeout`.
 #[cfg(feature = "rustls")]
 pub(crate) async fn tls_connect(
     stream: Stream,
@@ -191,11 +309,8 @@ pub(crate) async fn tls_connect(
     name: rustls::pki_types::ServerName<'static>,
     timeout: Option<Duration>,
 ) -> io::Result<Stream> {
-    let Io::Plain(plain) = stream.io else {
-        return Err(io::Error::other("the connection already runs TLS"));
-    };
     let connector = tokio_rustls::TlsConnector::from(config);
-    let tls = with_timeout(timeout, connector.connect(name, plain)).await?;
+    let tls = with_timeout(timeout, connector.connect(name, stream.io)).await?;
     Ok(Stream {
         io: Io::Tls(Box::new(tls)),
     })
@@ -392,4 +507,23 @@ pub(crate) fn run_test<F: Future>(scenario: F) -> F::Output {
         .build()
         .expect("a test runtime")
         .block_on(scenario)
+}
+
+/// Runs the future `f` makes as a task (the blocking shim: a thread), for
+/// tests of code that waits on other callers.
+#[cfg(test)]
+pub(crate) fn spawn_test<F, Fut>(f: F) -> tokio::task::JoinHandle<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(f())
+}
+
+/// Waits for what `spawn_test` started; its panic is the test's.
+#[cfg(test)]
+pub(crate) async fn join_test(handle: tokio::task::JoinHandle<()>) {
+    if let Err(e) = handle.await {
+        std::panic::resume_unwind(e.into_panic());
+    }
 }

@@ -7,3 +7,4 @@
 
 pub mod decode;
 pub mod h1;
+pub(crate) mod tunnel;

@@ -7,6 +7,7 @@
 mod tcp;
 #[cfg(feature = "rustls")]
 mod tls;
+mod tunnel;
 #[cfg(unix)]
 mod uds;
 
@@ -20,7 +21,9 @@ use std::time::{Duration, Instant};
 use super::deadline::{io_error, Deadline, Phase};
 use super::maybe;
 use super::rt;
+use crate::config::H1Limits;
 use crate::error::{ErrorKind, Result};
+use crate::proxy::{Proxy, ProxyScheme};
 
 /// Where and how to connect (httpx's `HTTPTransport` options).
 #[derive(Debug, Clone, Default)]
@@ -39,12 +42,17 @@ pub(crate) struct ConnectOptions {
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
 }
 
-/// Where to connect: `https` (TLS to the origin), host and port.
+/// Where to connect: `https` (TLS to the origin), host and port, and the
+/// way there.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target<'a> {
     pub(crate) https: bool,
     pub(crate) host: &'a str,
     pub(crate) port: u16,
+    /// The proxy on the way, if any.
+    pub(crate) via: Option<&'a Proxy>,
+    /// Whether requests are forwarded to that proxy (else tunnelled).
+    pub(crate) forward: bool,
 }
 
 /// The time one step of a connect may take: what is left of the connect
@@ -75,12 +83,13 @@ pub(crate) async fn connect(
     target: Target<'_>,
     name: &str,
     options: &ConnectOptions,
+    limits: H1Limits,
     timeout: Option<Duration>,
     deadline: &Deadline,
 ) -> Result<rt::Stream> {
     let mut attempt = 0;
     loop {
-        match connect_once(target, name, options, timeout, deadline).await {
+        match connect_once(target, name, options, limits, timeout, deadline).await {
             Ok(stream) => return Ok(stream),
             // httpx's `retries`: only failures to connect, where nothing
             // of the request was sent; never past the deadline. The
@@ -100,11 +109,14 @@ pub(crate) async fn connect(
 }
 
 #[maybe]
-/// One attempt: the socket, then TLS for `https`, all within one budget.
+/// One attempt: the socket (to the origin or the proxy), then TLS to an
+/// HTTPS proxy, a CONNECT tunnel through it, and TLS to an `https` origin,
+/// all within one budget.
 async fn connect_once(
     target: Target<'_>,
     name: &str,
     options: &ConnectOptions,
+    limits: H1Limits,
     timeout: Option<Duration>,
     deadline: &Deadline,
 ) -> Result<rt::Stream> {
@@ -124,16 +136,35 @@ async fn connect_once(
     #[cfg(not(unix))]
     let unix = None;
     // TLS, when asked for, runs over either kind of socket.
-    let stream = match unix {
-        Some(stream) => stream,
-        None => tcp::open(target, name, options, &budget).await?,
+    // The first hop: the proxy, if any, else the origin.
+    let (host, port, hop_name): (&str, u16, std::borrow::Cow<'_, str>) = match target.via {
+        Some(proxy) => (&proxy.host, proxy.port, format!("proxy {proxy}").into()),
+        None => (target.host, target.port, name.into()),
     };
-    if !target.https {
+    let mut stream = match unix {
+        Some(stream) => stream,
+        None => tcp::open(host, port, &hop_name, options, &budget).await?,
+    };
+    if let Some(proxy) = target.via {
+        if proxy.scheme == ProxyScheme::Https {
+            #[cfg(feature = "rustls")]
+            {
+                let config = proxy.tls.as_ref().or(options.tls.as_ref());
+                stream = tls::handshake(stream, host, config, &hop_name, &budget).await?;
+            }
+            #[cfg(not(feature = "rustls"))]
+            return Err(crate::error::https_unsupported());
+        }
+        if !target.forward {
+            stream = tunnel::open(stream, target, proxy, limits, &budget).await?;
+        }
+    }
+    if !target.https || target.forward {
         return Ok(stream);
     }
     #[cfg(feature = "rustls")]
     {
-        tls::handshake(stream, target, name, options, &budget).await
+        tls::handshake(stream, target.host, options.tls.as_ref(), name, &budget).await
     }
     #[cfg(not(feature = "rustls"))]
     Err(crate::error::https_unsupported())

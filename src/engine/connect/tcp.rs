@@ -4,19 +4,20 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::{io_error, maybe, rt, Budget, ConnectOptions, Phase, Target};
+use super::{io_error, maybe, rt, Budget, ConnectOptions, Phase};
 use crate::error::{Error, ErrorKind, Result};
 use crate::happy::CONNECTION_ATTEMPT_DELAY;
 
 #[maybe]
-/// A TCP connection to `target` within the budget.
+/// A TCP connection to `host` (bare, lower-case) and `port` within the
+/// budget.
 pub(super) async fn open(
-    target: Target<'_>,
+    host: &str,
+    port: u16,
     name: &str,
     options: &ConnectOptions,
     budget: &Budget<'_>,
 ) -> Result<rt::Stream> {
-    let (host, port) = (target.host, target.port);
     let addrs = match options.resolve.get(host) {
         Some(addrs) => addrs
             .iter()

@@ -2,23 +2,26 @@
 //! name checked against the certificate, within what is left of the
 //! connect budget.
 
-use super::{io_error, maybe, rt, Budget, ConnectOptions, Phase, Target};
+use std::sync::Arc;
+
+use super::{io_error, maybe, rt, Budget, Phase};
 use crate::error::Result;
 
 #[maybe]
-/// TLS over `stream` to `target`'s host.
+/// TLS over `stream` to `host` (the origin, or an HTTPS proxy), with
+/// `config` or the process-wide default.
 pub(super) async fn handshake(
     stream: rt::Stream,
-    target: Target<'_>,
+    host: &str,
+    config: Option<&Arc<rustls::ClientConfig>>,
     name: &str,
-    options: &ConnectOptions,
     budget: &Budget<'_>,
 ) -> Result<rt::Stream> {
-    let config = match &options.tls {
+    let config = match config {
         Some(config) => config.clone(),
         None => crate::tls::default_config()?,
     };
-    let server = crate::tls::server_name(target.host)?;
+    let server = crate::tls::server_name(host)?;
     let (limit, by_deadline) = budget.limit();
     rt::tls_connect(stream, config, server, limit)
         .await

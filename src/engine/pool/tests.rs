@@ -8,6 +8,7 @@
 
 use super::super::rt::run_test;
 use super::*;
+use std::sync::Mutex;
 
 #[derive(Debug, PartialEq)]
 struct Fake {
@@ -26,6 +27,7 @@ fn origin(host: &str) -> Origin<'_> {
         https: false,
         host,
         port: 80,
+        route: 0,
     }
 }
 
@@ -210,4 +212,75 @@ async fn closing() {
 #[test]
 fn a_closed_pool_refuses() {
     run_test(closing());
+}
+
+#[maybe]
+async fn routes_do_not_mix() {
+    let p = pool(Limits::default());
+    let now = Instant::now();
+    let a = open(&p, "h", 1, now).await;
+    p.checkin(a);
+    // The same origin through a proxy (route 5): not the direct connection.
+    let via = Origin {
+        route: 5,
+        ..origin("h")
+    };
+    let got = p.acquire(&via, None, now).await.unwrap();
+    let Checkout::New(r) = got else {
+        panic!("a proxied request got the direct connection");
+    };
+    assert_eq!(r.key().route, 5);
+    p.checkin(Lease::new(Fake { id: 2, gone: false }, r));
+    // Each route finds its own.
+    match p.acquire(&via, None, now).await.unwrap() {
+        Checkout::Idle(l, _) => assert_eq!(l.id, 2),
+        Checkout::New(_) => panic!("the proxied connection was not kept"),
+    }
+    let direct = look(&p, "h", now).await;
+    assert_eq!(direct, Some(1));
+}
+
+#[test]
+fn connections_through_a_proxy_and_direct_never_mix() {
+    run_test(routes_do_not_mix());
+}
+
+#[maybe]
+async fn first_come_first_served() {
+    let p = pool(Limits::default().max_connections(1));
+    let held = open(&p, "h", 0, Instant::now()).await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut waiters = Vec::new();
+    for i in 1..=4u32 {
+        let (p2, order2) = (p.clone(), order.clone());
+        waiters.push(super::super::rt::spawn_test(move || async move {
+            let got = p2
+                .acquire(&origin("h"), Some(Duration::from_secs(10)), Instant::now())
+                .await
+                .expect("served before the pool timeout");
+            order2.lock().unwrap().push(i);
+            // Held a moment, so the next waiter finds the place taken
+            // and must wait for its turn, not race for it.
+            super::super::rt::sleep(Duration::from_millis(5)).await;
+            drop(got);
+        }));
+        // Queued in this order: the next starts once this one waits.
+        let mut tries = 0;
+        while p.status().waiting < i as usize {
+            tries += 1;
+            assert!(tries < 2_000, "waiter {i} never queued");
+            super::super::rt::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    drop(held);
+    for w in waiters {
+        super::super::rt::join_test(w).await;
+    }
+    assert_eq!(*order.lock().unwrap(), [1, 2, 3, 4]);
+    assert_eq!(p.status().waiting, 0);
+}
+
+#[test]
+fn waiters_are_served_in_the_order_they_came() {
+    run_test(first_come_first_served());
 }

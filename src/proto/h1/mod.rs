@@ -10,6 +10,6 @@ pub use chunked::{encode_chunk_header, ChunkedDecoder, Decoded, CHUNKED_END};
 pub use exchange::{Exchange, FinalHead, HeadEvent};
 pub use framing::{is_keep_alive, response_framing, Framing, FramingKind};
 pub use head::{
-    encode_request_head, encode_request_head_version, BodyFraming, HeadParser, ParsedHead,
-    ResponseHead,
+    encode_request_head, encode_request_head_to, encode_request_head_version, BodyFraming,
+    HeadParser, ParsedHead, RequestTarget, ResponseHead,
 };

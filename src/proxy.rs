@@ -1,0 +1,309 @@
+//! Proxies: where a request goes on its way, and how (forwarded in
+//! absolute-form, or through a CONNECT tunnel).
+
+use std::fmt;
+#[cfg(feature = "rustls")]
+use std::sync::Arc;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
+use url::Url;
+
+use crate::auth::BasicAuth;
+use crate::error::{Error, ErrorKind, Result};
+
+/// How a proxy carries requests (the seed's `FORWARD_ONLY` and
+/// `TUNNEL_ONLY` modes, which httpx dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ProxyMode {
+    /// `http://` requests forwarded in absolute-form, `https://` requests
+    /// through a CONNECT tunnel (what curl, httpx and browsers do).
+    #[default]
+    Default,
+    /// Both forwarded in absolute-form: the proxy sees and makes the
+    /// `https://` requests itself (it must be trusted with them; use an
+    /// `https://` proxy so the way to it is encrypted).
+    ForwardOnly,
+    /// Both through a CONNECT tunnel (curl's `--proxytunnel`).
+    TunnelOnly,
+}
+
+/// The kind of proxy, from its URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProxyScheme {
+    /// An HTTP proxy, reached in the clear.
+    Http,
+    /// An HTTP proxy reached over TLS.
+    Https,
+}
+
+/// A proxy: its URL, credentials, extra headers and mode.
+///
+/// Give it to [`ClientBuilder::proxy`](crate::ClientBuilder::proxy) with a
+/// routing pattern, or to [`HttpTransport::proxy`](crate::HttpTransport::proxy)
+/// for every request of a transport.
+///
+/// ```
+/// use ferrohttp::{Proxy, ProxyMode};
+///
+/// let proxy = Proxy::new("http://user:pass@127.0.0.1:3128")?
+///     .header("x-proxy-tag", "a")
+///     .mode(ProxyMode::TunnelOnly);
+/// let client = ferrohttp::Client::builder().proxy("all://", proxy).build()?;
+/// # drop(client);
+/// # Ok::<(), ferrohttp::Error>(())
+/// ```
+///
+/// Credentials never appear in its `Debug` output or in errors.
+#[derive(Clone)]
+pub struct Proxy {
+    pub(crate) scheme: ProxyScheme,
+    /// Bare (an IPv6 address without brackets), lower-case.
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// `Proxy-Authorization` with the proxy's own headers.
+    pub(crate) headers: HeaderMap,
+    /// Whether a `Proxy-Authorization` came from credentials (so a later
+    /// `basic_auth` replaces it).
+    has_credentials: bool,
+    /// The first invalid `header()`, reported by `build()`.
+    invalid: Option<String>,
+    pub(crate) mode: ProxyMode,
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Proxy")
+            .field("url", &self.to_string())
+            .field("credentials", &self.has_credentials)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The proxy's URL without credentials: `http://host:port`.
+impl fmt::Display for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = match self.scheme {
+            ProxyScheme::Http => "http",
+            ProxyScheme::Https => "https",
+        };
+        if self.host.contains(':') {
+            write!(f, "{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl Proxy {
+    /// A proxy at `url`: `http://host[:port]` (default port 80) or
+    /// `https://host[:port]` (TLS to the proxy itself; default port 443),
+    /// with optional `user:password@` credentials (percent-decoded) sent as
+    /// `Proxy-Authorization: Basic`.
+    ///
+    /// # Errors
+    /// `InvalidUrl` for a malformed URL or one with a path, query or
+    /// fragment; `Proxy` for a scheme other than `http` or `https`.
+    pub fn new(url: impl AsRef<str>) -> Result<Proxy> {
+        let text = url.as_ref();
+        let url = Url::parse(text).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidUrl,
+                format!("invalid proxy URL: {e} (expected http://host:port)"),
+            )
+        })?;
+        let scheme = match url.scheme() {
+            "http" => ProxyScheme::Http,
+            "https" => ProxyScheme::Https,
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Proxy,
+                    format!("unsupported proxy scheme {other:?} (http and https are)"),
+                ))
+            }
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, "proxy URL has no host"))?;
+        if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidUrl,
+                "a proxy URL has no path, query or fragment",
+            ));
+        }
+        let mut proxy = Proxy {
+            scheme,
+            host: crate::urls::bare_host(host).to_ascii_lowercase(),
+            port: url.port_or_known_default().unwrap_or(80),
+            headers: HeaderMap::new(),
+            has_credentials: false,
+            invalid: None,
+            mode: ProxyMode::Default,
+            #[cfg(feature = "rustls")]
+            tls: None,
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            let user = crate::urls::percent_decode(url.username());
+            let pass = url.password().map(crate::urls::percent_decode);
+            proxy = proxy.basic_auth(user, pass.unwrap_or_default());
+        }
+        Ok(proxy)
+    }
+
+    /// Credentials for the proxy (`Proxy-Authorization: Basic`), replacing
+    /// any from the URL.
+    #[must_use]
+    pub fn basic_auth(mut self, username: impl AsRef<str>, password: impl AsRef<str>) -> Proxy {
+        let value = BasicAuth::new(username, password).header_value().clone();
+        self.headers.insert(PROXY_AUTHORIZATION, value);
+        self.has_credentials = true;
+        self
+    }
+
+    /// A header sent to the proxy: on forwarded requests and on CONNECT,
+    /// never to the origin through a tunnel. An invalid name or value is
+    /// reported by `build()`.
+    #[must_use]
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Proxy {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                self.headers.append(n, v);
+            }
+            _ => {
+                self.invalid
+                    .get_or_insert_with(|| format!("invalid proxy header {name:?}"));
+            }
+        }
+        self
+    }
+
+    /// How this proxy carries `http://` and `https://` requests.
+    #[must_use]
+    pub fn mode(mut self, mode: ProxyMode) -> Proxy {
+        self.mode = mode;
+        self
+    }
+
+    /// The TLS configuration for the connection to an `https://` proxy
+    /// (its own CA, curl's `--proxy-cacert`); default: the transport's.
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    #[must_use]
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Proxy {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Whether a request to a URL of this scheme is forwarded in
+    /// absolute-form (else tunnelled).
+    pub(crate) fn forwards(&self, https: bool) -> bool {
+        match self.mode {
+            ProxyMode::Default => !https,
+            ProxyMode::ForwardOnly => true,
+            ProxyMode::TunnelOnly => false,
+        }
+    }
+
+    /// The error for an invalid `header()`, if one was given.
+    pub(crate) fn check(&self) -> Result<()> {
+        match &self.invalid {
+            Some(msg) => Err(Error::new(
+                ErrorKind::Config,
+                format!("{msg} for proxy {self}"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls_and_hides_credentials() {
+        let p = Proxy::new("http://us%40er:p%3Ass@Proxy.Example:3128").unwrap();
+        assert_eq!(p.to_string(), "http://proxy.example:3128");
+        assert_eq!(
+            p.headers[PROXY_AUTHORIZATION],
+            BasicAuth::new("us@er", "p:ss").header_value()
+        );
+        let debug = format!("{p:?}");
+        assert!(
+            !debug.contains("p:ss") && !debug.contains("us@er"),
+            "{debug}"
+        );
+        assert!(!debug.contains(&base64_of("us@er:p:ss")), "{debug}");
+
+        let p = Proxy::new("https://[::1]").unwrap();
+        assert_eq!((p.host.as_str(), p.port), ("::1", 443));
+        assert_eq!(p.to_string(), "https://[::1]:443");
+        assert_eq!(Proxy::new("http://127.0.0.1").unwrap().port, 80);
+
+        // basic_auth replaces the URL's credentials.
+        let p = Proxy::new("http://a:b@h:1").unwrap().basic_auth("c", "d");
+        assert_eq!(p.headers.get_all(PROXY_AUTHORIZATION).iter().count(), 1);
+        assert_eq!(
+            p.headers[PROXY_AUTHORIZATION],
+            BasicAuth::new("c", "d").header_value()
+        );
+    }
+
+    fn base64_of(s: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    #[test]
+    fn bad_urls_and_headers() {
+        for (bad, kind) in [
+            ("127.0.0.1:3128", ErrorKind::InvalidUrl),
+            ("localhost:3128", ErrorKind::Proxy), // the scheme "localhost"
+            ("http://", ErrorKind::InvalidUrl),
+            ("not a url", ErrorKind::InvalidUrl),
+            ("ftp://h:1", ErrorKind::Proxy),
+            ("http://h:1/path", ErrorKind::InvalidUrl),
+            ("http://h:1/?q", ErrorKind::InvalidUrl),
+        ] {
+            let e = Proxy::new(bad).unwrap_err();
+            assert_eq!(e.kind(), kind, "{bad}: {e}");
+        }
+        let p = Proxy::new("http://u:secret@h:1")
+            .unwrap()
+            .header("bad name", "v");
+        let e = p.check().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(
+            e.to_string().contains("bad name") && !e.to_string().contains("secret"),
+            "{e}"
+        );
+        assert!(Proxy::new("http://h:1")
+            .unwrap()
+            .header("x", "\n")
+            .check()
+            .is_err());
+        assert!(Proxy::new("http://h:1")
+            .unwrap()
+            .header("x", "y")
+            .check()
+            .is_ok());
+    }
+
+    #[test]
+    fn modes_choose_forward_or_tunnel() {
+        let p = Proxy::new("http://h:1").unwrap();
+        assert!(p.forwards(false) && !p.forwards(true));
+        let p = p.mode(ProxyMode::ForwardOnly);
+        assert!(p.forwards(false) && p.forwards(true));
+        let p = p.mode(ProxyMode::TunnelOnly);
+        assert!(!p.forwards(false) && !p.forwards(true));
+    }
+}

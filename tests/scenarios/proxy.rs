@@ -1,0 +1,279 @@
+// Proxy and routing scenarios shared by both clients (included by
+// tests/proxy.rs): forward and tunnel through an in-process proxy, modes,
+// credentials, 407, bytes after the CONNECT reply, an HTTPS proxy (TLS in
+// TLS), and routing patterns with mounts.
+
+use crate::support::proxy::{ProxyOptions, ProxyServer};
+use crate::support::tls::{server_config, Pki, TlsServer};
+use crate::support::{Reply, Server};
+use ferrohttp::{Certificate, ErrorKind, MockTransport, Proxy, ProxyMode};
+use std::sync::Arc;
+
+fn loopback() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// `Basic` for user `u`, password `p w` (as `u:p%20w` in a URL).
+const CREDENTIALS: &str = "Basic dTpwIHc=";
+
+fn echo_server() -> Server {
+    Server::http(|req| Reply::ok(format!("origin saw {} {}", req.method, req.target)))
+}
+
+#[maybe]
+async fn text(client: &Client, url: &str) -> ferrohttp::Result<(u16, String)> {
+    let r = client.get(url).send().await?;
+    let status = r.status().as_u16();
+    Ok((status, r.text().await?))
+}
+
+scenario! {
+    async fn http_requests_are_forwarded_in_absolute_form() {
+        let origin = echo_server();
+        let proxy = ProxyServer::start(ProxyOptions {
+            require_auth: Some(CREDENTIALS.into()),
+            ..ProxyOptions::default()
+        });
+        let url = format!("http://u:p%20w@{}", proxy.addr());
+        let client = Client::builder()
+            .proxy("all://", Proxy::new(&url).unwrap().header("x-proxy-tag", "a"))
+            .build()
+            .unwrap();
+        for _ in 0..2 {
+            let got = text(&client, &origin.url("/a?b=1")).await.unwrap();
+            assert_eq!(got, (200, "origin saw GET /a?b=1".to_string()));
+        }
+        let seen = proxy.seen();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].target, origin.url("/a?b=1"), "absolute-form to the proxy");
+        assert_eq!(seen[0].header("proxy-authorization"), Some(CREDENTIALS));
+        assert_eq!(seen[0].header("x-proxy-tag"), Some("a"));
+        assert_eq!(seen[1].connection, seen[0].connection, "the proxy connection is reused");
+        let at_origin = origin.requests();
+        assert_eq!(at_origin[0].header("proxy-authorization"), None, "credentials stay with the proxy");
+        assert_eq!(at_origin[0].header("host"), Some(origin.addr().to_string().as_str()));
+    }
+}
+
+scenario! {
+    async fn https_requests_go_through_a_connect_tunnel() {
+        let pki = Pki::new();
+        let origin = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |req| {
+            Reply::ok(format!("tls origin saw {}", req.target))
+        });
+        let proxy = ProxyServer::start(ProxyOptions {
+            require_auth: Some(CREDENTIALS.into()),
+            ..ProxyOptions::default()
+        });
+        let client = Client::builder()
+            .add_root_certificate(Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap())
+            .tls_built_in_root_certs(false)
+            .proxy("https://", Proxy::new(proxy.url()).unwrap().basic_auth("u", "p w").header("x-proxy-tag", "t"))
+            .build()
+            .unwrap();
+        let url = origin.url("secure.test", "/x");
+        for _ in 0..2 {
+            let got = text(&client, &url).await.unwrap();
+            assert_eq!(got, (200, "tls origin saw /x".to_string()));
+        }
+        let seen = proxy.seen();
+        assert_eq!(seen.len(), 1, "one CONNECT per pooled connection: {seen:?}");
+        let port = origin.server.addr().port();
+        assert_eq!(seen[0].method, "CONNECT");
+        assert_eq!(seen[0].target, format!("secure.test:{port}"));
+        assert_eq!(seen[0].header("host"), Some(format!("secure.test:{port}").as_str()));
+        assert_eq!(seen[0].header("proxy-authorization"), Some(CREDENTIALS));
+        assert_eq!(seen[0].header("x-proxy-tag"), Some("t"));
+        assert_eq!(origin.handshakes()[0].sni.as_deref(), Some("secure.test"), "TLS to the origin, through the tunnel");
+        let at_origin = origin.requests.lock().unwrap().clone();
+        assert_eq!(at_origin.len(), 2);
+        assert_eq!(at_origin[0].target, "/x", "origin-form inside the tunnel");
+        assert_eq!(at_origin[0].header("proxy-authorization"), None);
+        assert_eq!(at_origin[0].header("x-proxy-tag"), None);
+    }
+}
+
+scenario! {
+    async fn modes_choose_forward_or_tunnel() {
+        let origin = echo_server();
+        let proxy = ProxyServer::start(ProxyOptions {
+            answer_https: Some("the proxy answered"),
+            ..ProxyOptions::default()
+        });
+        // TunnelOnly: CONNECT even for http://.
+        let client = Client::builder()
+            .proxy("all://", Proxy::new(proxy.url()).unwrap().mode(ProxyMode::TunnelOnly))
+            .build()
+            .unwrap();
+        let got = text(&client, &origin.url("/t")).await.unwrap();
+        assert_eq!(got.1, "origin saw GET /t");
+        assert_eq!(proxy.seen()[0].method, "CONNECT");
+        assert_eq!(proxy.seen()[0].target, origin.addr().to_string());
+        // ForwardOnly: https:// in absolute-form, to the proxy, no TLS to the origin.
+        let client = Client::builder()
+            .proxy("all://", Proxy::new(proxy.url()).unwrap().mode(ProxyMode::ForwardOnly))
+            .build()
+            .unwrap();
+        let got = text(&client, "https://secure.test:4433/f").await.unwrap();
+        assert_eq!(got.1, "the proxy answered");
+        let last = proxy.seen().pop().unwrap();
+        assert_eq!((last.method.as_str(), last.target.as_str()), ("GET", "https://secure.test:4433/f"));
+    }
+}
+
+scenario! {
+    async fn a_refused_tunnel_is_a_proxy_error_and_a_refused_forward_a_response() {
+        let origin = echo_server();
+        let proxy = ProxyServer::start(ProxyOptions {
+            require_auth: Some(CREDENTIALS.into()),
+            ..ProxyOptions::default()
+        });
+        let client = Client::builder()
+            .proxy("all://", Proxy::new(proxy.url()).unwrap().mode(ProxyMode::TunnelOnly))
+            .build()
+            .unwrap();
+        let e = client.get(origin.url("/")).send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Proxy, "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains("407") && msg.contains(&proxy.addr().to_string()), "{msg}");
+        assert!(msg.contains("asks for credentials"), "{msg}");
+
+        // Wrong credentials: said so, and not shown.
+        let wrong = Proxy::new(proxy.url()).unwrap().basic_auth("u", "hunter2").mode(ProxyMode::TunnelOnly);
+        let client = Client::builder().proxy("all://", wrong).build().unwrap();
+        let e = client.get(origin.url("/")).send().await.unwrap_err();
+        let msg = format!("{e} {e:?}");
+        assert!(msg.contains("not accepted") && !msg.contains("hunter2"), "{msg}");
+
+        // A 407 answering a forwarded request is the response.
+        let client = Client::builder()
+            .proxy("all://", Proxy::new(proxy.url()).unwrap())
+            .build()
+            .unwrap();
+        let got = text(&client, &origin.url("/")).await.unwrap();
+        assert_eq!(got, (407, "denied".to_string()));
+        assert!(origin.requests().is_empty(), "nothing reached the origin");
+    }
+}
+
+scenario! {
+    async fn bytes_after_the_connect_reply_are_not_lost() {
+        // The proxy's 200 and the "origin's" response arrive in one write:
+        // the tunnel step reads past its reply and hands the rest on.
+        let proxy = ProxyServer::start(ProxyOptions {
+            after_connect: Some(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nearly".to_vec()),
+            ..ProxyOptions::default()
+        });
+        let client = Client::builder()
+            .proxy("all://", Proxy::new(proxy.url()).unwrap().mode(ProxyMode::TunnelOnly))
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let got = text(&client, "http://127.0.0.1:9/").await.unwrap();
+        assert_eq!(got, (200, "early".to_string()));
+    }
+}
+
+scenario! {
+    async fn tls_to_an_https_proxy_and_tls_to_the_origin_inside_it() {
+        let pki = Pki::new();
+        let origin = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |req| {
+            Reply::ok(format!("inner {}", req.target))
+        });
+        let proxy = ProxyServer::start(ProxyOptions {
+            tls: Some(Arc::new(server_config(&pki.leaf(&["proxy.test"]), None))),
+            answer_https: Some("forwarded over TLS"),
+            ..ProxyOptions::default()
+        });
+        let proxy_url = format!("https://proxy.test:{}", proxy.addr().port());
+        let through = |proxy: Proxy| {
+            Client::builder()
+                .add_root_certificate(Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap())
+                .tls_built_in_root_certs(false)
+                .resolve("proxy.test", loopback())
+                .proxy("all://", proxy)
+                .build()
+                .unwrap()
+        };
+        let client = through(Proxy::new(&proxy_url).unwrap());
+        // TLS to the proxy, CONNECT, TLS to the origin through it.
+        let url = origin.url("secure.test", "/nested");
+        let got = text(&client, &url).await.unwrap();
+        assert_eq!(got, (200, "inner /nested".to_string()));
+        assert_eq!(origin.handshakes()[0].sni.as_deref(), Some("secure.test"));
+        // A large body crosses both layers intact.
+        let big = Server::http(|_| Reply::ok(vec![b'z'; 300_000]));
+        let tunnel_all = Proxy::new(&proxy_url).unwrap().mode(ProxyMode::TunnelOnly);
+        let client2 = through(tunnel_all);
+        let body = client2.get(big.url("/")).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(body.len(), 300_000);
+        assert!(body.iter().all(|&b| b == b'z'));
+        // ForwardOnly over TLS to the proxy.
+        let forward = Proxy::new(&proxy_url).unwrap().mode(ProxyMode::ForwardOnly);
+        let client3 = through(forward);
+        let got = text(&client3, "https://anywhere.test/").await.unwrap();
+        assert_eq!(got.1, "forwarded over TLS");
+    }
+}
+
+scenario! {
+    async fn patterns_route_to_proxies_direct_and_mounts() {
+        let origin = echo_server();
+        let proxy = ProxyServer::start(ProxyOptions::default());
+        let client = Client::builder()
+            .resolve("direct.test", loopback())
+            .resolve("via.test", loopback())
+            .proxy("all://", Proxy::new(proxy.url()).unwrap())
+            .no_proxy("all://direct.test")
+            .mount("all://*.mock.test", MockTransport::new(|req| {
+                ferrohttp::Response::from(http::Response::new(format!("mock {}", req.url().host_str().unwrap())))
+            }))
+            .build()
+            .unwrap();
+        let port = origin.addr().port();
+        let got = text(&client, &format!("http://via.test:{port}/p")).await.unwrap();
+        assert_eq!(got.1, "origin saw GET /p");
+        assert_eq!(proxy.seen().len(), 1);
+        let got = text(&client, &format!("http://direct.test:{port}/d")).await.unwrap();
+        assert_eq!(got.1, "origin saw GET /d");
+        assert_eq!(proxy.seen().len(), 1, "no_proxy: direct");
+        let got = text(&client, "http://a.mock.test/").await.unwrap();
+        assert_eq!(got.1, "mock a.mock.test");
+        let got = text(&client, &format!("http://mock.test:{port}/m")).await.unwrap();
+        assert_eq!(got.1, "origin saw GET /m", "*.mock.test is subdomains only");
+        assert_eq!(proxy.seen().len(), 2);
+        // An invalid pattern fails build().
+        let e = Client::builder().no_proxy("example.com").build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.to_string().contains("\"example.com\""), "{e}");
+        // A proxy setting with a custom transport is a conflict.
+        let e = Client::builder()
+            .transport(MockTransport::new(|_| ferrohttp::Response::from(http::Response::new(""))))
+            .proxy("all://", Proxy::new(proxy.url()).unwrap())
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.to_string().contains("proxy"), "{e}");
+    }
+}
+
+scenario! {
+    async fn close_and_pool_status_reach_every_mounted_transport() {
+        let origin = echo_server();
+        let mounted = Transport::new().resolve("other.test", loopback());
+        let client = Client::builder()
+            .mount("all://other.test", mounted.clone())
+            .build()
+            .unwrap();
+        let port = origin.addr().port();
+        text(&client, &origin.url("/1")).await.unwrap();
+        text(&client, &format!("http://other.test:{port}/2")).await.unwrap();
+        let status = client.pool_status().unwrap();
+        assert_eq!((status.open, status.idle), (2, 2), "{status:?}");
+        assert_eq!(mounted.status().idle, 1, "the mounted transport's pool has its own");
+        client.close();
+        assert_eq!(mounted.status().idle, 0, "close() reached the mount");
+        let e = client.get(format!("http://other.test:{port}/3")).send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Closed);
+    }
+}
