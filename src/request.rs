@@ -1,12 +1,10 @@
 //! [`Request`]: a request ready to send, editable before it goes.
 
 use std::fmt;
-use std::sync::Arc;
 
 use http::{HeaderMap, Method, Version};
 use url::Url;
 
-use crate::auth::Auth;
 use crate::body::Body;
 use crate::config::Timeout;
 
@@ -41,7 +39,6 @@ struct Parts {
     version: Version,
     timeout: Option<Timeout>,
     follow_redirects: Option<bool>,
-    auth: Option<Arc<dyn Auth>>,
     /// Cookies of this request only, merged with the jar's for the first hop.
     cookies: Vec<(String, String)>,
 }
@@ -56,7 +53,6 @@ impl fmt::Debug for Request {
             .field("version", &self.parts.version)
             .field("timeout", &self.parts.timeout)
             .field("follow_redirects", &self.parts.follow_redirects)
-            .field("auth", &self.parts.auth.as_ref().map(|_| "<auth>"))
             .finish_non_exhaustive()
     }
 }
@@ -72,7 +68,6 @@ impl Request {
             version: Version::HTTP_11,
             timeout: None,
             follow_redirects: None,
-            auth: None,
             cookies: Vec::new(),
         })
     }
@@ -149,19 +144,6 @@ impl Request {
         self.parts.follow_redirects = follow;
     }
 
-    /// Authenticates this request with `auth`, instead of the client's.
-    pub fn set_auth(&mut self, auth: impl Auth) {
-        self.parts.auth = Some(Arc::new(auth));
-    }
-
-    pub(crate) fn set_auth_arc(&mut self, auth: Arc<dyn Auth>) {
-        self.parts.auth = Some(auth);
-    }
-
-    pub(crate) fn take_auth(&mut self) -> Option<Arc<dyn Auth>> {
-        self.parts.auth.take()
-    }
-
     /// A copy without the body.
     pub(crate) fn clone_head(&self) -> Request {
         Request::from_parts(Parts {
@@ -172,7 +154,6 @@ impl Request {
             version: self.parts.version,
             timeout: self.parts.timeout,
             follow_redirects: self.parts.follow_redirects,
-            auth: self.parts.auth.clone(),
             cookies: self.parts.cookies.clone(),
         })
     }

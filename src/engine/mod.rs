@@ -9,13 +9,11 @@ use super::maybe;
 use super::rt;
 
 mod body;
-mod builder;
 mod client;
 mod conn;
 mod connect;
 mod deadline;
 mod pool;
-mod request_builder;
 mod response;
 mod router;
 mod transport;
@@ -25,8 +23,6 @@ mod transport;
     reason = "the async shim names it; the blocking one does not"
 )]
 pub(crate) use body::ResponseBody;
-pub use builder::ClientBuilder;
-pub use client::Client;
-pub use request_builder::RequestBuilder;
+pub use client::{Client, ClientBuilder, RequestBuilder};
 pub use response::Response;
 pub use transport::{HttpTransport, Transport};

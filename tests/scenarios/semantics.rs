@@ -311,6 +311,15 @@ scenario! {
         assert_eq!(got, "Basic YTpi", "per-request auth replaces the client's");
         let got = client.get(server.url("/")).bearer_auth("t0k").send().await.unwrap().text().await.unwrap();
         assert_eq!(got, "Bearer t0k");
+        // A built request takes its auth when sent (httpx's send(auth=)); a
+        // builder's auth cannot ride in a Request, and build() says so.
+        let request = client.get(server.url("/")).build().unwrap();
+        let r = client.send_with_auth(request, ferrohttp::BasicAuth::new("c", "d")).await.unwrap();
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "Basic Yzpk");
+        let e = client.get(server.url("/")).basic_auth("a", "b").build().unwrap_err();
+        assert_eq!(e.kind(), ferrohttp::ErrorKind::Config);
+        assert!(e.to_string().contains("send_with_auth"), "{e}");
         // Credentials in the URL become Basic auth and leave the URL.
         let url = server.url("/").replace("http://", "http://us%20er:p%40ss@");
         let got = Client::new().get(&url).send().await.unwrap().text().await.unwrap();

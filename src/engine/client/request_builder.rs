@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
+use super::super::maybe;
+use super::super::response::Response;
 use super::builder::{header_pair, named_headers};
-use super::client::Client;
-use super::maybe;
-use super::response::Response;
+use super::Client;
 use crate::auth::{Auth, BasicAuth};
 use crate::body::Body;
 use crate::config::Timeout;
@@ -25,6 +25,8 @@ pub struct RequestBuilder {
     /// Header names this request set, so that a second `header` call with
     /// the same name adds a value instead of replacing the first.
     set_headers: Vec<HeaderName>,
+    /// This request's auth, instead of the client's.
+    auth: Option<Arc<dyn Auth>>,
 }
 
 impl fmt::Debug for RequestBuilder {
@@ -42,6 +44,7 @@ impl RequestBuilder {
             client,
             request,
             set_headers: Vec::new(),
+            auth: None,
         }
     }
 
@@ -157,12 +160,9 @@ impl RequestBuilder {
     }
 
     /// Authenticates this request with `auth` instead of the client's.
-    pub fn auth(self, auth: impl Auth) -> RequestBuilder {
-        let auth: Arc<dyn Auth> = Arc::new(auth);
-        self.map(|req| {
-            req.set_auth_arc(auth);
-            Ok(())
-        })
+    pub fn auth(mut self, auth: impl Auth) -> RequestBuilder {
+        self.auth = Some(Arc::new(auth));
+        self
     }
 
     /// HTTP Basic authentication for this request.
@@ -225,7 +225,18 @@ impl RequestBuilder {
     ///
     /// # Errors
     /// The first error of any step.
+    ///
+    /// An auth given to this builder is not part of a `Request` (as in
+    /// httpx, auth is given when sending): `build()` then fails with
+    /// `Config`; send the request with `Client::send_with_auth`.
     pub fn build(self) -> Result<Request> {
+        if self.auth.is_some() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "RequestBuilder::build: a Request does not carry the auth given to the builder; \
+                 build without it and pass it to Client::send_with_auth",
+            ));
+        }
         self.request
     }
 }
@@ -240,6 +251,6 @@ impl RequestBuilder {
     /// head; see [`ErrorKind`].
     pub async fn send(self) -> Result<Response> {
         let request = self.request?;
-        self.client.send(request).await
+        self.client.send_authenticated(request, self.auth).await
     }
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING, USER_AGENT};
 use url::Url;
 
-use super::client::{Client, ClientRef, RequestHook, ResponseHook};
-use super::response::Response;
-use super::router::{Hop, Mount, Router};
-use super::transport::{HttpTransport, Transport};
+use super::super::response::Response;
+use super::super::router::{Hop, Mount, Router};
+use super::super::transport::{HttpTransport, Transport};
+use super::{Client, ClientRef, RequestHook, ResponseHook};
 use crate::auth::Auth;
 use crate::config::{Limits, Timeout};
 use crate::error::{Error, ErrorKind, Result};

@@ -9,9 +9,13 @@ use http::header::HeaderMap;
 use http::Method;
 use url::Url;
 
-use super::builder::ClientBuilder;
+mod builder;
+mod request_builder;
+
+pub use builder::ClientBuilder;
+pub use request_builder::RequestBuilder;
+
 use super::maybe;
-use super::request_builder::RequestBuilder;
 use super::response::Response;
 use super::router::Router;
 use crate::auth::{Auth, AuthResponse, BasicAuth};
@@ -249,7 +253,25 @@ impl Client {
     ///
     /// # Errors
     /// Any failure to get a response head; see [`ErrorKind`].
-    pub async fn send(&self, mut request: Request) -> Result<Response> {
+    pub async fn send(&self, request: Request) -> Result<Response> {
+        self.send_authenticated(request, None).await
+    }
+
+    /// [`send`](Self::send) with `auth` instead of the client's (httpx's
+    /// `client.send(request, auth=...)`).
+    ///
+    /// # Errors
+    /// As `send`.
+    pub async fn send_with_auth(&self, request: Request, auth: impl Auth) -> Result<Response> {
+        self.send_authenticated(request, Some(Arc::new(auth))).await
+    }
+
+    /// `send` with this request's own auth, if it has one.
+    pub(super) async fn send_authenticated(
+        &self,
+        mut request: Request,
+        own_auth: Option<Arc<dyn Auth>>,
+    ) -> Result<Response> {
         if self.is_closed() {
             return Err(Error::new(
                 ErrorKind::Closed,
@@ -267,7 +289,7 @@ impl Client {
         // The request's auth, the URL's credentials (a URL with a user
         // but no password takes that user's password from .netrc, as curl
         // does), the client's, then .netrc's entry for the host.
-        let auth = match (request.take_auth(), from_url) {
+        let auth = match (own_auth, from_url) {
             (Some(auth), _) => Some(auth),
             (None, Some((user, Some(pass)))) => Some(Arc::new(BasicAuth::new(user, pass)) as _),
             (None, Some((user, None))) => Some(
