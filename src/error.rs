@@ -123,6 +123,12 @@ impl Error {
         self
     }
 
+    /// This error with `context` (what it happened with) before its message.
+    pub(crate) fn prefixed(mut self, context: &str) -> Error {
+        self.0.message = format!("{context}: {}", self.0.message).into();
+        self
+    }
+
     pub(crate) fn with_url(mut self, url: &Url) -> Error {
         if self.0.url.is_none() {
             self.0.url = Some(url.clone());

@@ -35,6 +35,43 @@ pub(crate) enum ProxyScheme {
     Http,
     /// An HTTP proxy reached over TLS.
     Https,
+    /// SOCKS4: the client resolves names (IPv4 only).
+    Socks4,
+    /// SOCKS4a: the proxy resolves names.
+    Socks4a,
+    /// SOCKS5: the client resolves names.
+    Socks5,
+    /// SOCKS5 with names resolved by the proxy.
+    Socks5h,
+}
+
+impl ProxyScheme {
+    fn name(self) -> &'static str {
+        match self {
+            ProxyScheme::Http => "http",
+            ProxyScheme::Https => "https",
+            ProxyScheme::Socks4 => "socks4",
+            ProxyScheme::Socks4a => "socks4a",
+            ProxyScheme::Socks5 => "socks5",
+            ProxyScheme::Socks5h => "socks5h",
+        }
+    }
+
+    /// The SOCKS protocol, for a SOCKS proxy.
+    pub(crate) fn socks(self) -> Option<crate::proto::socks::Version> {
+        use crate::proto::socks::Version;
+        match self {
+            ProxyScheme::Http | ProxyScheme::Https => None,
+            ProxyScheme::Socks4 => Some(Version::V4),
+            ProxyScheme::Socks4a => Some(Version::V4a),
+            ProxyScheme::Socks5 | ProxyScheme::Socks5h => Some(Version::V5),
+        }
+    }
+
+    /// Whether the proxy resolves the destination's name.
+    pub(crate) fn remote_dns(self) -> bool {
+        matches!(self, ProxyScheme::Socks4a | ProxyScheme::Socks5h)
+    }
 }
 
 /// A proxy: its URL, credentials, extra headers and mode.
@@ -63,9 +100,9 @@ pub struct Proxy {
     pub(crate) port: u16,
     /// `Proxy-Authorization` with the proxy's own headers.
     pub(crate) headers: HeaderMap,
-    /// Whether a `Proxy-Authorization` came from credentials (so a later
-    /// `basic_auth` replaces it).
-    has_credentials: bool,
+    /// User name and password (for SOCKS; HTTP proxies get them as the
+    /// `Proxy-Authorization` header).
+    pub(crate) credentials: Option<(String, String)>,
     /// The first invalid `header()`, reported by `build()`.
     invalid: Option<String>,
     pub(crate) mode: ProxyMode,
@@ -77,7 +114,7 @@ impl fmt::Debug for Proxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Proxy")
             .field("url", &self.to_string())
-            .field("credentials", &self.has_credentials)
+            .field("credentials", &self.credentials.is_some())
             .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
@@ -86,10 +123,7 @@ impl fmt::Debug for Proxy {
 /// The proxy's URL without credentials: `http://host:port`.
 impl fmt::Display for Proxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = match self.scheme {
-            ProxyScheme::Http => "http",
-            ProxyScheme::Https => "https",
-        };
+        let scheme = self.scheme.name();
         if self.host.contains(':') {
             write!(f, "{scheme}://[{}]:{}", self.host, self.port)
         } else {
@@ -99,14 +133,25 @@ impl fmt::Display for Proxy {
 }
 
 impl Proxy {
-    /// A proxy at `url`: `http://host[:port]` (default port 80) or
-    /// `https://host[:port]` (TLS to the proxy itself; default port 443),
-    /// with optional `user:password@` credentials (percent-decoded) sent as
-    /// `Proxy-Authorization: Basic`.
+    /// A proxy at `url`, with optional `user:password@` credentials
+    /// (percent-decoded):
+    ///
+    /// - `http://host[:port]` (default port 80): an HTTP proxy; the
+    ///   credentials go in `Proxy-Authorization: Basic`.
+    /// - `https://host[:port]` (default port 443): an HTTP proxy reached
+    ///   over TLS.
+    /// - `socks5://host[:port]` (default port 1080): SOCKS5, the
+    ///   destination's name resolved **here**; `socks5h://` has the
+    ///   **proxy** resolve it (use it when the proxy can reach names you
+    ///   cannot resolve). Credentials: RFC 1929 username/password.
+    /// - `socks4://` (names resolved here, IPv4 only) and `socks4a://`
+    ///   (names resolved by the proxy); the user name is the user id.
+    ///
+    /// SOCKS proxies tunnel every request; the mode applies to HTTP ones.
     ///
     /// # Errors
     /// `InvalidUrl` for a malformed URL or one with a path, query or
-    /// fragment; `Proxy` for a scheme other than `http` or `https`.
+    /// fragment; `Proxy` for another scheme.
     pub fn new(url: impl AsRef<str>) -> Result<Proxy> {
         let text = url.as_ref();
         let url = Url::parse(text).map_err(|e| {
@@ -118,10 +163,17 @@ impl Proxy {
         let scheme = match url.scheme() {
             "http" => ProxyScheme::Http,
             "https" => ProxyScheme::Https,
+            "socks4" => ProxyScheme::Socks4,
+            "socks4a" => ProxyScheme::Socks4a,
+            "socks5" => ProxyScheme::Socks5,
+            "socks5h" => ProxyScheme::Socks5h,
             other => {
                 return Err(Error::new(
                     ErrorKind::Proxy,
-                    format!("unsupported proxy scheme {other:?} (http and https are)"),
+                    format!(
+                        "unsupported proxy scheme {other:?} (http, https, socks4, socks4a, \
+                         socks5 and socks5h are)"
+                    ),
                 ))
             }
         };
@@ -138,9 +190,13 @@ impl Proxy {
         let mut proxy = Proxy {
             scheme,
             host: crate::urls::bare_host(host).to_ascii_lowercase(),
-            port: url.port_or_known_default().unwrap_or(80),
+            port: url.port().unwrap_or(match scheme {
+                ProxyScheme::Http => 80,
+                ProxyScheme::Https => 443,
+                _ => 1080,
+            }),
             headers: HeaderMap::new(),
-            has_credentials: false,
+            credentials: None,
             invalid: None,
             mode: ProxyMode::Default,
             #[cfg(feature = "rustls")]
@@ -154,13 +210,17 @@ impl Proxy {
         Ok(proxy)
     }
 
-    /// Credentials for the proxy (`Proxy-Authorization: Basic`), replacing
-    /// any from the URL.
+    /// Credentials for the proxy, replacing any from the URL: HTTP
+    /// proxies get `Proxy-Authorization: Basic`, SOCKS5 proxies RFC 1929
+    /// username/password, SOCKS4 proxies the user name as user id.
     #[must_use]
     pub fn basic_auth(mut self, username: impl AsRef<str>, password: impl AsRef<str>) -> Proxy {
-        let value = BasicAuth::new(username, password).header_value().clone();
-        self.headers.insert(PROXY_AUTHORIZATION, value);
-        self.has_credentials = true;
+        let (user, pass) = (username.as_ref(), password.as_ref());
+        if self.scheme.socks().is_none() {
+            let value = BasicAuth::new(user, pass).header_value().clone();
+            self.headers.insert(PROXY_AUTHORIZATION, value);
+        }
+        self.credentials = Some((user.to_string(), pass.to_string()));
         self
     }
 
@@ -205,6 +265,9 @@ impl Proxy {
     /// Whether a request to a URL of this scheme is forwarded in
     /// absolute-form (else tunnelled).
     pub(crate) fn forwards(&self, https: bool) -> bool {
+        if self.scheme.socks().is_some() {
+            return false;
+        }
         match self.mode {
             ProxyMode::Default => !https,
             ProxyMode::ForwardOnly => true,
@@ -247,6 +310,20 @@ mod tests {
         assert_eq!((p.host.as_str(), p.port), ("::1", 443));
         assert_eq!(p.to_string(), "https://[::1]:443");
         assert_eq!(Proxy::new("http://127.0.0.1").unwrap().port, 80);
+        for scheme in ["socks4", "socks4a", "socks5", "socks5h"] {
+            let p = Proxy::new(format!("{scheme}://u:p%40@127.0.0.1")).unwrap();
+            assert_eq!(p.port, 1080, "{scheme}");
+            assert_eq!(p.to_string(), format!("{scheme}://127.0.0.1:1080"));
+            assert_eq!(p.credentials, Some(("u".into(), "p@".into())));
+            assert!(p.headers.is_empty(), "no HTTP header for a SOCKS proxy");
+            assert!(
+                !p.forwards(false) && !p.forwards(true),
+                "SOCKS always tunnels"
+            );
+        }
+        let p = Proxy::new("socks5h://h").unwrap();
+        assert!(p.scheme.remote_dns());
+        assert!(!Proxy::new("socks5://h").unwrap().scheme.remote_dns());
 
         // basic_auth replaces the URL's credentials.
         let p = Proxy::new("http://a:b@h:1").unwrap().basic_auth("c", "d");
@@ -270,6 +347,7 @@ mod tests {
             ("http://", ErrorKind::InvalidUrl),
             ("not a url", ErrorKind::InvalidUrl),
             ("ftp://h:1", ErrorKind::Proxy),
+            ("socks6://h:1", ErrorKind::Proxy),
             ("http://h:1/path", ErrorKind::InvalidUrl),
             ("http://h:1/?q", ErrorKind::InvalidUrl),
         ] {

@@ -7,4 +7,5 @@
 
 pub mod decode;
 pub mod h1;
+pub(crate) mod socks;
 pub(crate) mod tunnel;

@@ -4,6 +4,7 @@
 // TLS), and routing patterns with mounts.
 
 use crate::support::proxy::{ProxyOptions, ProxyServer};
+use crate::support::socks::SocksServer;
 use crate::support::tls::{server_config, Pki, TlsServer};
 use crate::support::{Reply, Server};
 use ferrohttp::{Certificate, ErrorKind, MockTransport, Proxy, ProxyMode};
@@ -275,5 +276,107 @@ scenario! {
         assert_eq!(mounted.status().idle, 0, "close() reached the mount");
         let e = client.get(format!("http://other.test:{port}/3")).send().await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Closed);
+    }
+}
+
+scenario! {
+    async fn socks5_resolves_here_and_socks5h_at_the_proxy() {
+        let origin = echo_server();
+        let socks = SocksServer::start(None);
+        let port = origin.addr().port();
+        let via = |scheme: &str| {
+            Client::builder()
+                .resolve("origin.test", loopback())
+                .proxy("all://", Proxy::new(format!("{scheme}://127.0.0.1:{}", socks.port())).unwrap())
+                .build()
+                .unwrap()
+        };
+        let client = via("socks5");
+        for path in ["/1", "/2"] {
+            let got = text(&client, &format!("http://origin.test:{port}{path}")).await.unwrap();
+            assert_eq!(got.1, format!("origin saw GET {path}"));
+        }
+        let seen = socks.seen();
+        assert_eq!(seen.len(), 1, "one handshake per pooled connection: {seen:?}");
+        assert_eq!(seen[0].version, 5);
+        assert_eq!(seen[0].destination, format!("127.0.0.1:{port}"), "socks5: the client resolved the name");
+        // socks5h: the proxy gets the name; the client never resolves it
+        // (no override for this name, and the system resolver knows no .test).
+        let client = via("socks5h");
+        let got = text(&client, &format!("http://elsewhere.test:{port}/h")).await.unwrap();
+        assert_eq!(got.1, "origin saw GET /h");
+        assert_eq!(socks.seen()[1].destination, format!("elsewhere.test:{port}"));
+        assert_eq!(origin.requests()[2].header("host"), Some(format!("elsewhere.test:{port}").as_str()));
+        // A destination the proxy cannot reach: its reply, named.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead = closed.local_addr().unwrap();
+        drop(closed);
+        let e = client.get(format!("http://{dead}/")).send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Proxy, "{e}");
+        assert!(e.to_string().contains("connection refused (5)") && e.to_string().contains("socks5h://127.0.0.1"), "{e}");
+    }
+}
+
+scenario! {
+    async fn socks5_username_and_password() {
+        let origin = echo_server();
+        let socks = SocksServer::start(Some(("user", "s3cret")));
+        let proxy_url = format!("socks5://127.0.0.1:{}", socks.port());
+        let with = |proxy: Proxy| Client::builder().proxy("all://", proxy).build().unwrap();
+        let client = with(Proxy::new(&proxy_url).unwrap().basic_auth("user", "s3cret"));
+        let got = text(&client, &origin.url("/auth")).await.unwrap();
+        assert_eq!(got.1, "origin saw GET /auth");
+        assert_eq!(socks.seen()[0].user.as_deref(), Some("user"));
+        let wrong = with(Proxy::new(format!("socks5://user:nope@127.0.0.1:{}", socks.port())).unwrap());
+        let e = wrong.get(origin.url("/")).send().await.unwrap_err();
+        let msg = format!("{e} {e:?}");
+        assert!(msg.contains("did not accept") && !msg.contains("nope"), "{msg}");
+        let missing = with(Proxy::new(&proxy_url).unwrap());
+        let e = missing.get(origin.url("/")).send().await.unwrap_err();
+        assert!(e.to_string().contains("requires authentication"), "{e}");
+        assert_eq!(origin.requests().len(), 1, "refused handshakes reach no origin");
+    }
+}
+
+scenario! {
+    async fn socks4_and_socks4a() {
+        let origin = echo_server();
+        let socks = SocksServer::start(None);
+        let port = origin.addr().port();
+        let client = Client::builder()
+            .resolve("origin.test", loopback())
+            .proxy("all://", Proxy::new(format!("socks4://joe@127.0.0.1:{}", socks.port())).unwrap())
+            .build()
+            .unwrap();
+        let got = text(&client, &format!("http://origin.test:{port}/4")).await.unwrap();
+        assert_eq!(got.1, "origin saw GET /4");
+        let seen = socks.seen();
+        assert_eq!((seen[0].version, seen[0].destination.clone(), seen[0].user.as_deref()), (4, format!("127.0.0.1:{port}"), Some("joe")));
+        let client = Client::builder()
+            .proxy("all://", Proxy::new(format!("socks4a://127.0.0.1:{}", socks.port())).unwrap())
+            .build()
+            .unwrap();
+        let got = text(&client, &format!("http://far.test:{port}/4a")).await.unwrap();
+        assert_eq!(got.1, "origin saw GET /4a");
+        assert_eq!(socks.seen()[1].destination, format!("far.test:{port}"));
+    }
+}
+
+scenario! {
+    async fn https_through_socks() {
+        let pki = Pki::new();
+        let origin = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |req| {
+            Reply::ok(format!("tls via socks {}", req.target))
+        });
+        let socks = SocksServer::start(None);
+        let client = Client::builder()
+            .add_root_certificate(Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap())
+            .tls_built_in_root_certs(false)
+            .proxy("all://", Proxy::new(format!("socks5h://127.0.0.1:{}", socks.port())).unwrap())
+            .build()
+            .unwrap();
+        let got = text(&client, &origin.url("secure.test", "/s")).await.unwrap();
+        assert_eq!(got, (200, "tls via socks /s".to_string()));
+        assert_eq!(origin.handshakes()[0].sni.as_deref(), Some("secure.test"));
     }
 }

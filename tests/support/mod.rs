@@ -6,6 +6,7 @@
 
 pub mod proxy;
 pub mod reliability;
+pub mod socks;
 pub mod tls;
 
 use std::io::{self, BufRead, BufReader, Read, Write};

@@ -1,9 +1,10 @@
 //! Opening a connection, as a chain of steps under one connect deadline:
 //! a socket ([`tcp`]: resolving, Happy Eyeballs; or [`uds`]: a Unix domain
-//! socket), then TLS to the origin ([`tls`]) for `https`. Proxies' steps
-//! (a SOCKS handshake, an HTTP CONNECT tunnel, TLS to an HTTPS proxy) go
-//! between them.
+//! socket) to the origin or to a proxy; for a proxy, TLS to an HTTPS proxy
+//! ([`tls`]) and a tunnel through it ([`tunnel`]: HTTP CONNECT; or
+//! [`socks`]); then TLS to the origin ([`tls`]) for `https`.
 
+mod socks;
 mod tcp;
 #[cfg(feature = "rustls")]
 mod tls;
@@ -155,7 +156,9 @@ async fn connect_once(
             #[cfg(not(feature = "rustls"))]
             return Err(crate::error::https_unsupported());
         }
-        if !target.forward {
+        if let Some(version) = proxy.scheme.socks() {
+            stream = socks::open(stream, target, proxy, version, options, &budget).await?;
+        } else if !target.forward {
             stream = tunnel::open(stream, target, proxy, limits, &budget).await?;
         }
     }

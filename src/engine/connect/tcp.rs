@@ -18,7 +18,23 @@ pub(super) async fn open(
     options: &ConnectOptions,
     budget: &Budget<'_>,
 ) -> Result<rt::Stream> {
-    let addrs = match options.resolve.get(host) {
+    let addrs = resolve(host, port, options).await?;
+    let addrs = crate::happy::interleave(addrs);
+    let (limit, by_deadline) = budget.limit();
+    race(&addrs, limit, options.local_address)
+        .await
+        .map_err(|e| io_error(e, Phase::Connect, name, budget.deadline, by_deadline))
+}
+
+#[maybe]
+/// The addresses of `host`: a `resolve` override, or the system
+/// resolver's answer; never empty.
+pub(super) async fn resolve(
+    host: &str,
+    port: u16,
+    options: &ConnectOptions,
+) -> Result<Vec<SocketAddr>> {
+    let addrs: Vec<SocketAddr> = match options.resolve.get(host) {
         Some(addrs) => addrs
             .iter()
             .map(|a| SocketAddr::new(a.ip(), if a.port() == 0 { port } else { a.port() }))
@@ -33,11 +49,7 @@ pub(super) async fn open(
             format!("host {host} resolved to no addresses"),
         ));
     }
-    let addrs = crate::happy::interleave(addrs);
-    let (limit, by_deadline) = budget.limit();
-    race(&addrs, limit, options.local_address)
-        .await
-        .map_err(|e| io_error(e, Phase::Connect, name, budget.deadline, by_deadline))
+    Ok(addrs)
 }
 
 #[maybe]
