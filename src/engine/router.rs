@@ -12,7 +12,7 @@ use super::maybe;
 use super::response::Response;
 use super::transport::{HttpTransport, Transport};
 use crate::config::PoolStatus;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::pattern::Routes;
 use crate::request::Request;
 
@@ -117,5 +117,29 @@ impl Router {
         }
         response.request = Some(sent);
         Ok(response)
+    }
+}
+
+/// A transport whose every request fails with the error that stopped its
+/// client from being built as asked (`Client::new` never panics).
+#[derive(Debug)]
+pub(crate) struct Refusing {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl Refusing {
+    pub(crate) fn new(e: Error) -> Refusing {
+        Refusing {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
+
+#[maybe]
+impl Transport for Refusing {
+    async fn handle_request(&self, request: Request) -> Result<Response> {
+        Err(Error::new(self.kind, self.message.clone()).with_url(request.url()))
     }
 }

@@ -21,6 +21,7 @@ use crate::pattern::{Pattern, Routes};
 use crate::proto::decode::ContentDecoder;
 use crate::proto::h1::exchange::{is_idempotent, may_retry, read_after_failed_write, Failure};
 use crate::proto::h1::{self, BodyFraming, Exchange, HeadParser, RequestTarget};
+use crate::proxy::env::NoProxy;
 use crate::proxy::Proxy;
 use crate::request::Request;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +64,8 @@ pub struct HttpTransport {
     connect: Arc<ConnectOptions>,
     /// Which requests go through which proxy (`None`: direct).
     proxies: Arc<Routes<Option<Arc<Routed>>>>,
+    /// Hosts that go direct whatever `proxies` says (`NO_PROXY`).
+    bypass: Option<Arc<NoProxy>>,
 }
 
 /// A proxy as one transport's routing table holds it: with a number of its
@@ -96,6 +99,7 @@ impl HttpTransport {
             h1: H1Limits::default(),
             connect: Arc::default(),
             proxies: Arc::default(),
+            bypass: None,
         }
     }
 
@@ -105,6 +109,12 @@ impl HttpTransport {
     pub fn proxy(self, proxy: Proxy) -> HttpTransport {
         let all = Pattern::parse("all://").expect("a valid pattern");
         self.route(all, Some(proxy))
+    }
+
+    /// Sends the hosts `no_proxy` names direct, whatever the proxy routes say.
+    pub(crate) fn bypass(mut self, no_proxy: NoProxy) -> HttpTransport {
+        self.bypass = Some(Arc::new(no_proxy));
+        self
     }
 
     /// Sends requests matching `pattern` through `proxy`, or direct for
@@ -274,7 +284,11 @@ impl HttpTransport {
             host
         };
         let https = url.scheme() == "https";
-        let via = self.proxies.find(url).and_then(Option::as_deref);
+        let direct = self.bypass.as_ref().is_some_and(|b| b.matches(url));
+        let via = match direct {
+            true => None,
+            false => self.proxies.find(url).and_then(Option::as_deref),
+        };
         let forward = via.is_some_and(|v| v.proxy.forwards(https));
         let key = Origin {
             https,

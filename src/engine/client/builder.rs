@@ -17,6 +17,7 @@ use crate::config::{Limits, Timeout};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pattern::{Pattern, Routes};
 use crate::proto::decode::ACCEPT_ENCODING as ACCEPTED_CODINGS;
+use crate::proxy::env::EnvProxies;
 use crate::proxy::Proxy;
 use crate::redirect;
 use crate::request::Request;
@@ -354,10 +355,20 @@ impl ClientBuilder {
     }
 
     /// Whether to read settings from the environment: `SSL_CERT_FILE`,
-    /// `SSL_CERT_DIR`, `SSLKEYLOGFILE` (and, in later releases, proxies and
-    /// `.netrc`). Default: yes, as httpx. They are read when the client is
-    /// built; a client with no TLS settings of its own shares one default
-    /// configuration per process, read when the first such client is built.
+    /// `SSL_CERT_DIR`, `SSLKEYLOGFILE`, `.netrc`, and proxies. Default: yes,
+    /// as httpx. They are read when the client is built; a client with no
+    /// TLS settings of its own shares one default configuration per
+    /// process, read when the first such client is built.
+    ///
+    /// Proxies: `http_proxy`, `https_proxy`, `all_proxy` and `no_proxy`,
+    /// each also upper case (the lower-case name wins; an empty one unsets;
+    /// upper-case `HTTP_PROXY` is ignored when `REQUEST_METHOD` is set, as
+    /// CGI programs must). A value without a scheme is `http://`.
+    /// `no_proxy`: entries separated by commas or spaces; `*` for all; host
+    /// names (with their subdomains), IP addresses and CIDR ranges, each
+    /// with an optional `:port`. A malformed value fails `build()` naming
+    /// the variable. Any [`proxy`](Self::proxy) given here replaces the
+    /// environment's proxies, and mounted transports are not affected.
     pub fn trust_env(mut self, trust: bool) -> ClientBuilder {
         self.tls.trust_env = trust;
         self
@@ -534,6 +545,17 @@ impl ClientBuilder {
         }
         let mut mounts = Routes::default();
         let mut proxies = Vec::new();
+        // The environment's proxies, unless trust_env is off, the built-in
+        // transport is replaced, or proxies are given here (httpx's rule).
+        let explicit = self
+            .routes
+            .iter()
+            .any(|(_, e)| matches!(e, RouteEntry::Proxy(_)));
+        let env = if self.tls.trust_env && self.transport.is_none() && !explicit {
+            Some(EnvProxies::from_process()?)
+        } else {
+            None
+        };
         for (text, entry) in self.routes {
             let pattern = Pattern::parse(&text)?;
             match entry {
@@ -572,6 +594,21 @@ impl ClientBuilder {
                 #[cfg(feature = "rustls")]
                 if !self.tls.is_default() {
                     t = t.use_preconfigured_tls(crate::tls::build_config(&self.tls)?);
+                }
+                if let Some(env) = env {
+                    let all = |text| Pattern::parse(text).expect("a valid pattern");
+                    for (pattern, proxy) in [
+                        ("all://", env.all),
+                        ("http://", env.http),
+                        ("https://", env.https),
+                    ] {
+                        if proxy.is_some() {
+                            t = t.route(all(pattern), proxy);
+                        }
+                    }
+                    if let Some(no_proxy) = env.no_proxy {
+                        t = t.bypass(no_proxy);
+                    }
                 }
                 for (pattern, proxy) in proxies {
                     t = t.route(pattern, proxy);

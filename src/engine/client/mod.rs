@@ -17,7 +17,7 @@ pub use request_builder::RequestBuilder;
 
 use super::maybe;
 use super::response::Response;
-use super::router::Router;
+use super::router::{Refusing, Router};
 use crate::auth::{Auth, AuthResponse, BasicAuth};
 use crate::body::Body;
 use crate::config::{PoolStatus, Timeout};
@@ -87,12 +87,16 @@ impl Default for Client {
 impl Client {
     /// A client with the default settings.
     ///
-    /// # Panics
-    /// Never: the defaults are valid.
+    /// Never panics: when the environment holds a setting that cannot be
+    /// used (a malformed `HTTPS_PROXY`, say), every request of this client
+    /// fails with the error `ClientBuilder::build` would have returned.
     pub fn new() -> Client {
-        ClientBuilder::new()
-            .build()
-            .expect("default settings are valid")
+        ClientBuilder::new().build().unwrap_or_else(|e| {
+            ClientBuilder::new()
+                .transport(Refusing::new(e))
+                .build()
+                .expect("a client around a transport has no settings to refuse")
+        })
     }
 
     /// A builder for a client with custom settings.

@@ -9,6 +9,8 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, PROXY_AUTHORIZATION};
 use url::Url;
 
 use crate::auth::BasicAuth;
+
+pub(crate) mod env;
 use crate::error::{Error, ErrorKind, Result};
 
 /// How a proxy carries requests (the seed's `FORWARD_ONLY` and
