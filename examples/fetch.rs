@@ -10,9 +10,15 @@
 //! (then 22), and exit codes follow curl's (6 resolve, 7 connect, 28 timeout,
 //! ...). Unlike curl without `--compressed`, the body is always decoded.
 //!
+//! Proxies as curl has them: `-x` (http, https, socks4/4a/5/5h; no scheme
+//! means http, no port 1080), `-U`, `-p`, `--socks5`, `--socks5-hostname`,
+//! `--noproxy`, `--proxy-cacert`, `--proxy-insecure`, and the environment
+//! as curl reads it (`http_proxy` in lower case only, `HTTPS_PROXY`,
+//! `ALL_PROXY`, `NO_PROXY`, either case otherwise).
+//!
 //! What it cuts short: one URL per call, no `-w` output formats, and flags
-//! for features ferrohttp has not grown yet (`-x`, `-F`, `--http2`) are
-//! refused with "not supported yet".
+//! for features ferrohttp has not grown yet (`-F`, `--http2`) are refused
+//! with "not supported yet".
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -48,6 +54,16 @@ Usage: fetch [options...] <url>
      --cacert <file>        CA certificate bundle to verify the peer against
      --capath <dir>         Directory of CA certificates
  -k, --insecure             Allow insecure server connections
+ -x, --proxy <[proto://]host[:port]>  Use this proxy (port 1080 by default)
+ -U, --proxy-user <user:pass>  Proxy user and password
+ -p, --proxytunnel          Tunnel through the HTTP proxy (CONNECT) for http too
+     --noproxy <list>       Hosts that go direct (overrides NO_PROXY)
+     --proxy-cacert <file>  CA certificates to verify an HTTPS proxy against
+     --proxy-insecure       Do not verify an HTTPS proxy's certificate
+     --socks4 <host[:port]>  SOCKS4 proxy (names resolved here)
+     --socks4a <host[:port]>  SOCKS4a proxy (names resolved by the proxy)
+     --socks5 <host[:port]>  SOCKS5 proxy (names resolved here)
+     --socks5-hostname <host[:port]>  SOCKS5 proxy resolving names itself
  -E, --cert <file[:pass]>   Client certificate file (and key password)
      --key <file>           Private key file (default: in the --cert file)
      --pass <phrase>        Pass phrase for the private key
@@ -65,16 +81,9 @@ Usage: fetch [options...] <url>
  -v, --verbose              Make the operation more talkative
  -h, --help                 This help text";
 
-/// Flags that curl has and ferrohttp will grow in later releases (proxies,
-/// multipart forms, HTTP/2): refused with "not supported yet".
-const NOT_YET: &[&str] = &[
-    "-x",
-    "--proxy",
-    "-F",
-    "--form",
-    "--http2",
-    "--http2-prior-knowledge",
-];
+/// Flags that curl has and ferrohttp will grow in later releases
+/// (multipart forms, HTTP/2): refused with "not supported yet".
+const NOT_YET: &[&str] = &["-F", "--form", "--http2", "--http2-prior-knowledge"];
 
 /// One piece of request data, in the order given.
 enum Data {
@@ -119,6 +128,13 @@ struct Options {
     netrc: bool,
     cookie: Vec<String>,
     cookie_jar: Option<String>,
+    /// `-x` (or `--socks5` etc., with its scheme); `Some("")`: no proxy.
+    proxy: Option<String>,
+    proxy_user: Option<String>,
+    proxytunnel: bool,
+    noproxy: Option<String>,
+    proxy_cacert: Option<String>,
+    proxy_insecure: bool,
     fail: bool,
     silent: bool,
     show_error: bool,
@@ -146,7 +162,16 @@ impl From<ferrohttp::Error> for Failure {
         let code = match e.kind() {
             ErrorKind::InvalidUrl => 3,
             ErrorKind::UnsupportedProtocol => 1,
+            ErrorKind::Connect
+                if e.to_string().starts_with("proxy ")
+                    && e.to_string().contains("failed to resolve") =>
+            {
+                5
+            }
             ErrorKind::Connect if e.to_string().starts_with("failed to resolve") => 6,
+            // curl: 97 for a SOCKS failure, 56 for a refused CONNECT.
+            ErrorKind::Proxy if e.to_string().contains("SOCKS") => 97,
+            ErrorKind::Proxy => 56,
             ErrorKind::Connect => 7,
             k if k.is_timeout() => 28,
             ErrorKind::Write => 55,
@@ -204,7 +229,7 @@ fn main() -> ExitCode {
 
 /// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
 fn expand_short(args: &[String]) -> Vec<String> {
-    const WITH_VALUE: &str = "XHdoeAmEubcyY";
+    const WITH_VALUE: &str = "XHdoeAmEubcyYxU";
     let mut out = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
@@ -277,6 +302,16 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "-n" | "--netrc" => o.netrc = true,
             "-b" | "--cookie" => o.cookie.push(value(&mut i, a)?),
             "-c" | "--cookie-jar" => o.cookie_jar = Some(value(&mut i, a)?),
+            "-x" | "--proxy" => o.proxy = Some(value(&mut i, a)?),
+            "--socks4" | "--socks4a" | "--socks5" => {
+                o.proxy = Some(format!("{}://{}", &a[2..], value(&mut i, a)?));
+            }
+            "--socks5-hostname" => o.proxy = Some(format!("socks5h://{}", value(&mut i, a)?)),
+            "-U" | "--proxy-user" => o.proxy_user = Some(value(&mut i, a)?),
+            "-p" | "--proxytunnel" => o.proxytunnel = true,
+            "--noproxy" => o.noproxy = Some(value(&mut i, a)?),
+            "--proxy-cacert" => o.proxy_cacert = Some(value(&mut i, a)?),
+            "--proxy-insecure" => o.proxy_insecure = true,
             "--interface" => {
                 let v = value(&mut i, a)?;
                 o.interface = Some(v.parse().map_err(|_| {
@@ -489,6 +524,87 @@ fn url_encode_arg(s: &str) -> Result<String, Failure> {
     Ok(enc(s.as_bytes()))
 }
 
+/// The environment variable curl reads for `name`: the lower-case one,
+/// else (except for `http_proxy`, which curl reads in lower case only) the
+/// upper-case one; empty counts as unset.
+fn curl_env(name: &str) -> Option<String> {
+    let lower = std::env::var(name).ok();
+    let value = match lower {
+        Some(v) => v,
+        None if name == "http_proxy" => return None,
+        None => std::env::var(name.to_ascii_uppercase()).ok()?,
+    };
+    (!value.trim().is_empty()).then(|| value.trim().to_string())
+}
+
+/// The proxy settings, as curl takes them: `-x` (or the environment),
+/// `-U`, `-p`, `--noproxy` (or `NO_PROXY`), `--proxy-cacert`,
+/// `--proxy-insecure`.
+fn with_proxy(
+    builder: ferrohttp::ClientBuilder,
+    o: &Options,
+    url: &str,
+) -> Result<ferrohttp::ClientBuilder, Failure> {
+    let https = url.starts_with("https://");
+    let spec = match &o.proxy {
+        Some(p) => Some(p.clone()),
+        None => curl_env(if https { "https_proxy" } else { "http_proxy" })
+            .or_else(|| curl_env("all_proxy")),
+    };
+    // No proxy (`-x ""` among others): direct, whatever the environment.
+    let Some(spec) = spec.filter(|s| !s.is_empty()) else {
+        return Ok(builder.no_proxy("all://"));
+    };
+    let mut spec = if spec.contains("://") {
+        spec
+    } else {
+        format!("http://{spec}")
+    };
+    // curl's default proxy port is 1080 (443 for an HTTPS proxy).
+    let (scheme, rest) = spec.split_once("://").expect("a scheme was added");
+    let authority = rest.split('/').next().unwrap_or("");
+    let host_part = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let has_port = match host_part.rfind(']') {
+        Some(close) => host_part[close..].contains(':'),
+        None => host_part.contains(':'),
+    };
+    if !has_port && scheme != "https" {
+        let (before, after) = rest.split_at(authority.len());
+        spec = format!("{scheme}://{before}:1080{after}");
+    }
+    let mut proxy = ferrohttp::Proxy::new(&spec).map_err(|e| {
+        let code = if e.kind() == ErrorKind::InvalidUrl {
+            5
+        } else {
+            2
+        };
+        Failure::new(code, format!("bad proxy {spec:?}: {e}"))
+    })?;
+    if let Some(user) = &o.proxy_user {
+        let (name, password) = user.split_once(':').ok_or_else(|| {
+            Failure::new(
+                2,
+                "option -U: give user:password (fetch does not prompt for a password)",
+            )
+        })?;
+        proxy = proxy.basic_auth(name, password);
+    }
+    if o.proxytunnel {
+        proxy = proxy.mode(ferrohttp::ProxyMode::TunnelOnly);
+    }
+    if let Some(ca) = &o.proxy_cacert {
+        proxy = proxy.ca_file(ca);
+    }
+    if o.proxy_insecure {
+        proxy = proxy.danger_accept_invalid_certs(true);
+    }
+    let noproxy = o.noproxy.clone().or_else(|| curl_env("no_proxy"));
+    if let Some(list) = noproxy {
+        proxy = proxy.no_proxy(list);
+    }
+    Ok(builder.proxy("all://", proxy))
+}
+
 fn run(o: &Options) -> Result<u8, Failure> {
     let mut url = o.url.clone().expect("checked in parse_args");
     if !url.contains("://") {
@@ -556,6 +672,7 @@ fn run(o: &Options) -> Result<u8, Failure> {
             builder.auth(ferrohttp::BasicAuth::new(name, password))
         };
     }
+    builder = with_proxy(builder, o, &url)?;
     let jar = ferrohttp::CookieJar::new();
     for c in o.cookie.iter().filter(|c| !c.contains('=')) {
         // Without '=', -b names a cookie file (Netscape format, as curl writes).

@@ -89,6 +89,25 @@ fn fetch(args: &[&str]) -> Output {
     Command::new(fetch_bin()).args(args).output().unwrap()
 }
 
+/// `fetch` with the proxy variables of the environment cleared, then
+/// `vars` set.
+fn fetch_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(fetch_bin());
+    for v in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.envs(vars.iter().copied()).args(args).output().unwrap()
+}
+
 fn echo_server() -> Server {
     Server::http(|req| {
         let body = format!(
@@ -338,7 +357,7 @@ fn curl_exit_codes_for_failures() {
     assert_eq!(out.status.code(), Some(3), "malformed URL");
     let out = fetch(&["--bogus", "http://127.0.0.1/"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = fetch(&["-x", "http://127.0.0.1:3128", "http://127.0.0.1/"]);
+    let out = fetch(&["-F", "a=b", "http://127.0.0.1/"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
 }
@@ -746,4 +765,140 @@ fn netrc_only_with_n() {
     let out = run(&["-n", &server.url("/")]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Basic bjpy");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn proxy_flags_as_curl_has_them() {
+    use support::proxy::{ProxyOptions, ProxyServer};
+    let origin = echo_server();
+    let proxy = ProxyServer::start(ProxyOptions {
+        require_auth: Some("Basic dTpw".into()),
+        ..ProxyOptions::default()
+    });
+    let at = proxy.addr().to_string();
+    let url = origin.url("/x");
+    // -x without a scheme: http; -U: the proxy's credentials.
+    let out = fetch_env(&["-x", &at, "-U", "u:p", &url], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "GET /x ct=- accept=*/* len=- body="
+    );
+    let seen = proxy.seen();
+    assert_eq!(seen[0].target, url, "forwarded in absolute-form");
+    // -p: a CONNECT tunnel, also for http://.
+    let out = fetch_env(&["-p", "-x", &format!("http://u:p@{at}"), &url], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(proxy.seen()[1].method, "CONNECT");
+    // A refused CONNECT exits 56; a 407 to a forwarded request is a response.
+    let out = fetch_env(&["-p", "-x", &at, &url], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(56),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("407"));
+    let out = fetch_env(&["-f", "-x", &at, &url], &[]);
+    assert_eq!(out.status.code(), Some(22), "-f and the proxy's 407");
+}
+
+#[test]
+fn proxies_from_the_environment_as_curl_reads_them() {
+    use support::proxy::{ProxyOptions, ProxyServer};
+    let origin = echo_server();
+    let proxy = ProxyServer::start(ProxyOptions::default());
+    let at = format!("http://{}", proxy.addr());
+    let url = origin.url("/e");
+    let ok = |out: &Output| {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&fetch_env(&[&url], &[("http_proxy", &at)]));
+    assert_eq!(proxy.seen().len(), 1, "http_proxy is used");
+    ok(&fetch_env(&[&url], &[("HTTP_PROXY", &at)]));
+    assert_eq!(
+        proxy.seen().len(),
+        1,
+        "curl reads http_proxy in lower case only"
+    );
+    ok(&fetch_env(&[&url], &[("ALL_PROXY", &at)]));
+    assert_eq!(proxy.seen().len(), 2, "ALL_PROXY");
+    ok(&fetch_env(
+        &[&url],
+        &[("http_proxy", &at), ("NO_PROXY", "127.0.0.1")],
+    ));
+    assert_eq!(proxy.seen().len(), 2, "NO_PROXY: direct");
+    ok(&fetch_env(
+        &["--noproxy", "example.com", &url],
+        &[("http_proxy", &at), ("no_proxy", "127.0.0.1")],
+    ));
+    assert_eq!(proxy.seen().len(), 3, "--noproxy replaces NO_PROXY");
+    ok(&fetch_env(&["-x", "", &url], &[("http_proxy", &at)]));
+    assert_eq!(proxy.seen().len(), 3, "-x '': no proxy at all");
+    ok(&fetch_env(&["--noproxy", "*", "-x", &at, &url], &[]));
+    assert_eq!(proxy.seen().len(), 3, "--noproxy '*'");
+}
+
+#[test]
+fn socks_flags() {
+    use support::socks::SocksServer;
+    let origin = echo_server();
+    let socks = SocksServer::start(None);
+    let port = origin.addr().port();
+    let proxy = format!("127.0.0.1:{}", socks.port());
+    let out = fetch_env(
+        &[
+            "--socks5-hostname",
+            &proxy,
+            &format!("http://origin.test:{port}/s"),
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        socks.seen()[0].destination,
+        format!("origin.test:{port}"),
+        "the proxy resolved the name"
+    );
+    let out = fetch_env(&["--socks5", &proxy, &origin.url("/s")], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(socks.seen()[1].destination, format!("127.0.0.1:{port}"));
+    let out = fetch_env(
+        &["-x", &format!("socks4://{proxy}"), &origin.url("/4")],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(socks.seen()[2].version, 4);
+    // A SOCKS refusal exits 97 (curl's CURLE_PROXY).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = fetch_env(&["--socks5", &proxy, &format!("http://{closed}/")], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(97),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

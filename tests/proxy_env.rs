@@ -61,6 +61,14 @@ fn proxies_from_the_environment() {
     }
     std::env::remove_var("NO_PROXY");
 
+    // A no_proxy pattern given to the builder beats the environment.
+    let client = resolve(Client::builder())
+        .no_proxy("all://")
+        .build()
+        .unwrap();
+    assert_eq!(get(&client, &url), "origin /e");
+    assert_eq!(proxy.seen().len(), 1, "no_proxy(\"all://\"): direct");
+
     // The CGI rule: HTTP_PROXY ignored when REQUEST_METHOD is set.
     std::env::set_var("REQUEST_METHOD", "GET");
     let client = resolve(Client::builder()).build().unwrap();

@@ -21,7 +21,6 @@ use crate::pattern::{Pattern, Routes};
 use crate::proto::decode::ContentDecoder;
 use crate::proto::h1::exchange::{is_idempotent, may_retry, read_after_failed_write, Failure};
 use crate::proto::h1::{self, BodyFraming, Exchange, HeadParser, RequestTarget};
-use crate::proxy::env::NoProxy;
 use crate::proxy::Proxy;
 use crate::request::Request;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,8 +63,8 @@ pub struct HttpTransport {
     connect: Arc<ConnectOptions>,
     /// Which requests go through which proxy (`None`: direct).
     proxies: Arc<Routes<Option<Arc<Routed>>>>,
-    /// Hosts that go direct whatever `proxies` says (`NO_PROXY`).
-    bypass: Option<Arc<NoProxy>>,
+    /// The environment's proxies: for requests `proxies` has no entry for.
+    env_proxies: Arc<Routes<Option<Arc<Routed>>>>,
 }
 
 /// A proxy as one transport's routing table holds it: with a number of its
@@ -75,6 +74,15 @@ pub struct HttpTransport {
 struct Routed {
     proxy: Proxy,
     route: u64,
+}
+
+impl Routed {
+    fn new(proxy: Proxy) -> Arc<Routed> {
+        Arc::new(Routed {
+            proxy: proxy.prepared(),
+            route: NEXT_ROUTE.fetch_add(1, Ordering::Relaxed),
+        })
+    }
 }
 
 /// The next route number; 0 is the direct route.
@@ -99,7 +107,7 @@ impl HttpTransport {
             h1: H1Limits::default(),
             connect: Arc::default(),
             proxies: Arc::default(),
-            bypass: None,
+            env_proxies: Arc::default(),
         }
     }
 
@@ -111,23 +119,28 @@ impl HttpTransport {
         self.route(all, Some(proxy))
     }
 
-    /// Sends the hosts `no_proxy` names direct, whatever the proxy routes say.
-    pub(crate) fn bypass(mut self, no_proxy: NoProxy) -> HttpTransport {
-        self.bypass = Some(Arc::new(no_proxy));
-        self
-    }
-
     /// Sends requests matching `pattern` through `proxy`, or direct for
     /// `None`.
     pub(crate) fn route(mut self, pattern: Pattern, proxy: Option<Proxy>) -> HttpTransport {
-        let routed = proxy.map(|proxy| {
-            Arc::new(Routed {
-                proxy,
-                route: NEXT_ROUTE.fetch_add(1, Ordering::Relaxed),
-            })
-        });
-        Arc::make_mut(&mut self.proxies).insert(pattern, routed);
+        Arc::make_mut(&mut self.proxies).insert(pattern, proxy.map(Routed::new));
         self
+    }
+
+    /// `route` for a proxy from the environment, which any explicit entry
+    /// overrides.
+    pub(crate) fn env_route(mut self, pattern: Pattern, proxy: Proxy) -> HttpTransport {
+        Arc::make_mut(&mut self.env_proxies).insert(pattern, Some(Routed::new(proxy)));
+        self
+    }
+
+    /// The proxy for `url`, if any: the explicit routes', else the
+    /// environment's; none for a host the proxy's `no_proxy` names.
+    fn proxy_for(&self, url: &url::Url) -> Option<&Routed> {
+        let entry = match self.proxies.find(url) {
+            Some(entry) => entry,
+            None => self.env_proxies.find(url)?,
+        };
+        entry.as_deref().filter(|r| !r.proxy.bypasses(url))
     }
 
     fn options(&mut self) -> &mut ConnectOptions {
@@ -284,11 +297,7 @@ impl HttpTransport {
             host
         };
         let https = url.scheme() == "https";
-        let direct = self.bypass.as_ref().is_some_and(|b| b.matches(url));
-        let via = match direct {
-            true => None,
-            false => self.proxies.find(url).and_then(Option::as_deref),
-        };
+        let via = self.proxy_for(url);
         let forward = via.is_some_and(|v| v.proxy.forwards(https));
         let key = Origin {
             https,

@@ -25,7 +25,7 @@ pub(crate) struct EnvProxies {
     /// For both, unless one of the above says otherwise.
     pub(crate) all: Option<Proxy>,
     /// Hosts reached directly.
-    pub(crate) no_proxy: Option<NoProxy>,
+    pub(crate) no_proxy: Option<std::sync::Arc<NoProxy>>,
 }
 
 /// The value of `name`, lower case first: `None` when unset or empty.
@@ -73,7 +73,8 @@ impl EnvProxies {
             all: proxy("all_proxy")?,
             no_proxy: lookup(get, "no_proxy")
                 .map(|(var, value)| NoProxy::parse(&value).map_err(|e| e.prefixed(&var)))
-                .transpose()?,
+                .transpose()?
+                .map(std::sync::Arc::new),
         })
     }
 

@@ -105,11 +105,17 @@ pub struct Proxy {
     /// User name and password (for SOCKS; HTTP proxies get them as the
     /// `Proxy-Authorization` header).
     pub(crate) credentials: Option<(String, String)>,
-    /// The first invalid `header()`, reported by `build()`.
-    invalid: Option<String>,
+    /// The first invalid setting, reported by `build()`.
+    invalid: Option<(ErrorKind, String)>,
+    /// TLS settings for an `https://` proxy, made into `tls` when the
+    /// proxy is routed to.
+    #[cfg(feature = "rustls")]
+    tls_options: Option<crate::tls::TlsOptions>,
     pub(crate) mode: ProxyMode,
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    /// Hosts this proxy is not used for.
+    no_proxy: Option<std::sync::Arc<env::NoProxy>>,
 }
 
 impl fmt::Debug for Proxy {
@@ -200,9 +206,12 @@ impl Proxy {
             headers: HeaderMap::new(),
             credentials: None,
             invalid: None,
+            #[cfg(feature = "rustls")]
+            tls_options: None,
             mode: ProxyMode::Default,
             #[cfg(feature = "rustls")]
             tls: None,
+            no_proxy: None,
         };
         if !url.username().is_empty() || url.password().is_some() {
             let user = crate::urls::percent_decode(url.username());
@@ -240,11 +249,47 @@ impl Proxy {
                 self.headers.append(n, v);
             }
             _ => {
-                self.invalid
-                    .get_or_insert_with(|| format!("invalid proxy header {name:?}"));
+                self.invalid.get_or_insert_with(|| {
+                    (ErrorKind::Config, format!("invalid proxy header {name:?}"))
+                });
             }
         }
         self
+    }
+
+    /// Hosts this proxy is not used for, in `NO_PROXY`'s syntax: entries
+    /// separated by commas or spaces; `*` for all; host names (with their
+    /// subdomains; a leading `.` changes nothing), IP addresses and CIDR
+    /// ranges, each with an optional `:port`. A request to one of them goes
+    /// direct. A malformed list is reported by `build()`.
+    ///
+    /// ```
+    /// let proxy = ferrohttp::Proxy::new("http://127.0.0.1:3128")?
+    ///     .no_proxy("localhost, .internal.example, 10.0.0.0/8, [::1]:8080");
+    /// # drop(proxy);
+    /// # Ok::<(), ferrohttp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn no_proxy(mut self, list: impl AsRef<str>) -> Proxy {
+        match env::NoProxy::parse(list.as_ref()) {
+            Ok(np) => self.no_proxy = Some(std::sync::Arc::new(np)),
+            Err(e) => {
+                self.invalid
+                    .get_or_insert_with(|| (e.kind(), e.to_string()));
+            }
+        }
+        self
+    }
+
+    /// This proxy with an already parsed `no_proxy` list.
+    pub(crate) fn with_no_proxy(mut self, no_proxy: std::sync::Arc<env::NoProxy>) -> Proxy {
+        self.no_proxy = Some(no_proxy);
+        self
+    }
+
+    /// Whether a request to `url` skips this proxy.
+    pub(crate) fn bypasses(&self, url: &Url) -> bool {
+        self.no_proxy.as_ref().is_some_and(|np| np.matches(url))
     }
 
     /// How this proxy carries `http://` and `https://` requests.
@@ -254,12 +299,14 @@ impl Proxy {
         self
     }
 
-    /// The TLS configuration for the connection to an `https://` proxy
-    /// (its own CA, curl's `--proxy-cacert`); default: the transport's.
+    /// The TLS configuration for the connection to an `https://` proxy,
+    /// as it is (replacing `add_root_certificate`, `ca_file` and
+    /// `danger_accept_invalid_certs`); default: the transport's.
     #[cfg(feature = "rustls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     #[must_use]
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Proxy {
+        self.tls_options = None;
         self.tls = Some(config);
         self
     }
@@ -277,15 +324,68 @@ impl Proxy {
         }
     }
 
-    /// The error for an invalid `header()`, if one was given.
+    /// The error for an invalid setting, if one was given.
     pub(crate) fn check(&self) -> Result<()> {
         match &self.invalid {
-            Some(msg) => Err(Error::new(
-                ErrorKind::Config,
-                format!("{msg} for proxy {self}"),
-            )),
+            Some((kind, msg)) => Err(Error::new(*kind, format!("{msg} for proxy {self}"))),
             None => Ok(()),
         }
+    }
+
+    /// Builds the TLS configuration the settings ask for (once, when the
+    /// proxy is routed to); a failure is reported by `check`.
+    pub(crate) fn prepared(self) -> Proxy {
+        #[cfg(feature = "rustls")]
+        if let Some(options) = &self.tls_options {
+            let mut this = self.clone();
+            this.tls_options = None;
+            match crate::tls::build_config(options) {
+                Ok(config) => this.tls = Some(config),
+                Err(e) => {
+                    this.invalid
+                        .get_or_insert_with(|| (e.kind(), format!("TLS settings: {e}")));
+                }
+            }
+            return this;
+        }
+        self
+    }
+
+    #[cfg(feature = "rustls")]
+    fn tls_options(&mut self) -> &mut crate::tls::TlsOptions {
+        // These settings replace a configuration given whole.
+        self.tls = None;
+        self.tls_options.get_or_insert_with(Default::default)
+    }
+
+    /// Trusts `cert` for the TLS connection to an `https://` proxy
+    /// (besides the built-in roots unless `ca_file` replaced them).
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    #[must_use]
+    pub fn add_root_certificate(mut self, cert: crate::Certificate) -> Proxy {
+        self.tls_options().roots.push(cert);
+        self
+    }
+
+    /// Trusts the CA certificates of this PEM file for an `https://` proxy
+    /// (curl's `--proxy-cacert`), instead of the built-in roots.
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    #[must_use]
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Proxy {
+        self.tls_options().ca_files.push(path.into());
+        self
+    }
+
+    /// Skips verifying an `https://` proxy's certificate (curl's
+    /// `--proxy-insecure`). Dangerous: anyone on the way can be the proxy.
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    #[must_use]
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Proxy {
+        self.tls_options().danger_accept_invalid_certs = accept;
+        self
     }
 }
 

@@ -181,18 +181,34 @@ scenario! {
         let origin = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |req| {
             Reply::ok(format!("inner {}", req.target))
         });
+        // The proxy's certificate comes from a CA of its own, trusted for
+        // the proxy only.
+        let proxy_pki = Pki::new();
         let proxy = ProxyServer::start(ProxyOptions {
-            tls: Some(Arc::new(server_config(&pki.leaf(&["proxy.test"]), None))),
+            tls: Some(Arc::new(server_config(&proxy_pki.leaf(&["proxy.test"]), None))),
             answer_https: Some("forwarded over TLS"),
             ..ProxyOptions::default()
         });
         let proxy_url = format!("https://proxy.test:{}", proxy.addr().port());
+        let proxy_ca = || Certificate::from_pem(proxy_pki.ca_pem.as_bytes()).unwrap();
+        // Without the proxy's CA: a TLS error naming the proxy.
+        let e = Client::builder()
+            .resolve("proxy.test", loopback())
+            .proxy("all://", Proxy::new(&proxy_url).unwrap())
+            .build()
+            .unwrap()
+            .get(origin.url("secure.test", "/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
+        assert!(e.to_string().contains("proxy.test"), "{e}");
         let through = |proxy: Proxy| {
             Client::builder()
                 .add_root_certificate(Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap())
                 .tls_built_in_root_certs(false)
                 .resolve("proxy.test", loopback())
-                .proxy("all://", proxy)
+                .proxy("all://", proxy.add_root_certificate(proxy_ca()))
                 .build()
                 .unwrap()
         };
@@ -214,6 +230,18 @@ scenario! {
         let client3 = through(forward);
         let got = text(&client3, "https://anywhere.test/").await.unwrap();
         assert_eq!(got.1, "forwarded over TLS");
+        // --proxy-insecure: the proxy's certificate not checked, the
+        // origin's still checked.
+        let insecure = Proxy::new(&proxy_url).unwrap().danger_accept_invalid_certs(true);
+        let client4 = Client::builder()
+            .add_root_certificate(Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap())
+            .tls_built_in_root_certs(false)
+            .resolve("proxy.test", loopback())
+            .proxy("all://", insecure)
+            .build()
+            .unwrap();
+        let got = text(&client4, &origin.url("secure.test", "/i")).await.unwrap();
+        assert_eq!(got.1, "inner /i");
     }
 }
 
@@ -243,6 +271,20 @@ scenario! {
         let got = text(&client, &format!("http://mock.test:{port}/m")).await.unwrap();
         assert_eq!(got.1, "origin saw GET /m", "*.mock.test is subdomains only");
         assert_eq!(proxy.seen().len(), 2);
+        // A proxy's own no_proxy list sends matching hosts direct.
+        let client = Client::builder()
+            .resolve("skip.test", loopback())
+            .proxy("all://", Proxy::new(proxy.url()).unwrap().no_proxy("skip.test, 10.0.0.0/8"))
+            .build()
+            .unwrap();
+        let got = text(&client, &format!("http://skip.test:{port}/n")).await.unwrap();
+        assert_eq!(got.1, "origin saw GET /n");
+        assert_eq!(proxy.seen().len(), 2, "no_proxy: direct");
+        let e = Client::builder()
+            .proxy("all://", Proxy::new(proxy.url()).unwrap().no_proxy("[::1"))
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config, "{e}");
         // An invalid pattern fails build().
         let e = Client::builder().no_proxy("example.com").build().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config);

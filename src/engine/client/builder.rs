@@ -488,7 +488,8 @@ impl ClientBuilder {
     /// # Ok::<(), ferrohttp::Error>(())
     /// ```
     pub fn proxy(mut self, pattern: impl Into<String>, proxy: Proxy) -> ClientBuilder {
-        self.routes.push((pattern.into(), RouteEntry::Proxy(proxy)));
+        self.routes
+            .push((pattern.into(), RouteEntry::Proxy(Box::new(proxy))));
         self.for_transport("proxy")
     }
 
@@ -546,7 +547,8 @@ impl ClientBuilder {
         let mut mounts = Routes::default();
         let mut proxies = Vec::new();
         // The environment's proxies, unless trust_env is off, the built-in
-        // transport is replaced, or proxies are given here (httpx's rule).
+        // transport is replaced, or proxies are given here (httpx's rule);
+        // `no_proxy` patterns given here override them.
         let explicit = self
             .routes
             .iter()
@@ -563,7 +565,7 @@ impl ClientBuilder {
                 RouteEntry::Proxy(proxy) => {
                     proxy.check()?;
                     mounts.insert(pattern.clone(), Mount::Default);
-                    proxies.push((pattern, Some(proxy)));
+                    proxies.push((pattern, Some(*proxy)));
                 }
                 RouteEntry::Direct => {
                     mounts.insert(pattern.clone(), Mount::Default);
@@ -596,18 +598,18 @@ impl ClientBuilder {
                     t = t.use_preconfigured_tls(crate::tls::build_config(&self.tls)?);
                 }
                 if let Some(env) = env {
-                    let all = |text| Pattern::parse(text).expect("a valid pattern");
+                    let parse = |text| Pattern::parse(text).expect("a valid pattern");
                     for (pattern, proxy) in [
                         ("all://", env.all),
                         ("http://", env.http),
                         ("https://", env.https),
                     ] {
-                        if proxy.is_some() {
-                            t = t.route(all(pattern), proxy);
+                        if let Some(mut proxy) = proxy {
+                            if let Some(np) = &env.no_proxy {
+                                proxy = proxy.with_no_proxy(np.clone());
+                            }
+                            t = t.env_route(parse(pattern), proxy);
                         }
-                    }
-                    if let Some(no_proxy) = env.no_proxy {
-                        t = t.bypass(no_proxy);
                     }
                 }
                 for (pattern, proxy) in proxies {
@@ -642,7 +644,7 @@ impl ClientBuilder {
 /// A routing-table entry as given to the builder.
 #[derive(Debug)]
 enum RouteEntry {
-    Proxy(Proxy),
+    Proxy(Box<Proxy>),
     Direct,
     Mount(Hop),
 }

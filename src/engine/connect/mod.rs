@@ -144,7 +144,15 @@ async fn connect_once(
     };
     let mut stream = match unix {
         Some(stream) => stream,
-        None => tcp::open(host, port, &hop_name, options, &budget).await?,
+        None => tcp::open(host, port, &hop_name, options, &budget)
+            .await
+            .map_err(|e| match target.via {
+                // "failed to resolve host ...": say it was the proxy's name.
+                Some(_) if e.kind() == ErrorKind::Connect && !e.message().contains("proxy") => {
+                    e.prefixed(&hop_name)
+                }
+                _ => e,
+            })?,
     };
     if let Some(proxy) = target.via {
         if proxy.scheme == ProxyScheme::Https {
