@@ -260,113 +260,144 @@ impl DigestFlow {
     /// The Authorization value answering `challenge` for `request`, with
     /// nonce count `nc`.
     fn answer(&self, challenge: &Challenge, request: &Request, nc: u32) -> Result<HeaderValue> {
-        let (algorithm, sess) =
-            Algorithm::parse(challenge.param("algorithm")).expect("chosen among supported");
-        let realm = challenge.param("realm").unwrap_or("");
-        let nonce = challenge.param("nonce").ok_or_else(|| {
-            Error::new(
-                ErrorKind::RemoteProtocol,
-                "digest challenge without a nonce",
-            )
-        })?;
-        let qops: Vec<&str> = challenge
-            .param("qop")
-            .map(|q| q.split(',').map(str::trim).collect())
-            .unwrap_or_default();
-        let qop = if qops.is_empty() {
-            None
-        } else if qops.contains(&"auth") {
-            Some("auth")
-        } else if qops.contains(&"auth-int") {
-            Some("auth-int")
-        } else {
-            return Err(Error::new(
-                ErrorKind::LocalProtocol,
-                format!(
-                    "digest challenge offers no supported qop ({})",
-                    qops.join(", ")
-                ),
-            ));
-        };
-        let body = if qop == Some("auth-int") {
-            request.body().as_bytes().ok_or_else(|| {
-                Error::new(
-                    ErrorKind::LocalProtocol,
-                    "digest qop=auth-int needs the request body in memory, and it is a stream",
-                )
-            })?
-        } else {
-            &[]
-        };
         let url = request.url();
         let mut uri = url.path().to_string();
         if let Some(q) = url.query() {
             uri.push('?');
             uri.push_str(q);
         }
-        let cnonce = cnonce();
-        let nc = format!("{nc:08x}");
-        let nc = nc.as_str();
-        let response = compute_response(&DigestInput {
-            algorithm,
-            sess,
-            username: &self.auth.username,
-            password: &self.auth.password,
-            realm,
-            nonce,
-            cnonce: &cnonce,
+        answer(
+            &self.auth.username,
+            &self.auth.password,
+            challenge,
+            request.method().as_str(),
+            &uri,
+            request.body().as_bytes(),
             nc,
-            qop,
-            method: request.method().as_str(),
-            uri: &uri,
-            body,
-        });
-        // RFC 7616 §3.4.4: a server asking for `userhash` gets
-        // H(username ":" realm) in place of the name (the response above
-        // is computed with the name itself).
-        let userhash = challenge
-            .param("userhash")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let username = if userhash {
-            algorithm.hash(format!("{}:{realm}", self.auth.username).as_bytes())
-        } else {
-            self.auth.username.clone()
-        };
-        let mut parts = vec![
-            format!("username={}", quote(&username)),
-            format!("realm={}", quote(realm)),
-            format!("nonce={}", quote(nonce)),
-            format!("uri={}", quote(&uri)),
-            format!("algorithm={}", algorithm.name(sess)),
-            format!("response={}", quote(&response)),
-        ];
-        if let Some(opaque) = challenge.param("opaque") {
-            parts.push(format!("opaque={}", quote(opaque)));
-        }
-        if let Some(qop) = qop {
-            parts.push(format!("qop={qop}"));
-            parts.push(format!("nc={nc}"));
-            parts.push(format!("cnonce={}", quote(&cnonce)));
-        }
-        if userhash {
-            parts.push("userhash=true".to_string());
-        }
-        let mut value =
-            HeaderValue::from_str(&format!("Digest {}", parts.join(", "))).map_err(|e| {
-                Error::new(
-                    ErrorKind::LocalProtocol,
-                    "digest credentials contain characters a header cannot carry",
-                )
-                .with_source(e)
-            })?;
-        value.set_sensitive(true);
-        Ok(value)
+        )
     }
+}
+
+/// The credentials answering a Digest `challenge` for `method` and `uri`
+/// (the request target as sent: a path, an absolute URL to a forward proxy,
+/// `host:port` for CONNECT), with nonce count `nc`; `body` is needed for
+/// `qop=auth-int` only (`None`: a stream).
+pub(crate) fn answer(
+    username: &str,
+    password: &str,
+    challenge: &Challenge,
+    method: &str,
+    uri: &str,
+    body: Option<&[u8]>,
+    nc: u32,
+) -> Result<HeaderValue> {
+    let (algorithm, sess) = Algorithm::parse(challenge.param("algorithm")).ok_or_else(|| {
+        Error::new(
+            ErrorKind::LocalProtocol,
+            format!(
+                "unsupported digest algorithm {:?}",
+                challenge.param("algorithm").unwrap_or("")
+            ),
+        )
+    })?;
+    let realm = challenge.param("realm").unwrap_or("");
+    let nonce = challenge.param("nonce").ok_or_else(|| {
+        Error::new(
+            ErrorKind::RemoteProtocol,
+            "digest challenge without a nonce",
+        )
+    })?;
+    let qops: Vec<&str> = challenge
+        .param("qop")
+        .map(|q| q.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let qop = if qops.is_empty() {
+        None
+    } else if qops.contains(&"auth") {
+        Some("auth")
+    } else if qops.contains(&"auth-int") {
+        Some("auth-int")
+    } else {
+        return Err(Error::new(
+            ErrorKind::LocalProtocol,
+            format!(
+                "digest challenge offers no supported qop ({})",
+                qops.join(", ")
+            ),
+        ));
+    };
+    let body = if qop == Some("auth-int") {
+        body.ok_or_else(|| {
+            Error::new(
+                ErrorKind::LocalProtocol,
+                "digest qop=auth-int needs the request body in memory, and it is a stream",
+            )
+        })?
+    } else {
+        &[]
+    };
+    let cnonce = cnonce();
+    let nc = format!("{nc:08x}");
+    let nc = nc.as_str();
+    let response = compute_response(&DigestInput {
+        algorithm,
+        sess,
+        username,
+        password,
+        realm,
+        nonce,
+        cnonce: &cnonce,
+        nc,
+        qop,
+        method,
+        uri,
+        body,
+    });
+    // RFC 7616 §3.4.4: a server asking for `userhash` gets
+    // H(username ":" realm) in place of the name (the response above
+    // is computed with the name itself).
+    let userhash = challenge
+        .param("userhash")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let username = if userhash {
+        algorithm.hash(format!("{username}:{realm}").as_bytes())
+    } else {
+        username.to_string()
+    };
+    let mut parts = vec![
+        format!("username={}", quote(&username)),
+        format!("realm={}", quote(realm)),
+        format!("nonce={}", quote(nonce)),
+        format!("uri={}", quote(uri)),
+        format!("algorithm={}", algorithm.name(sess)),
+        format!("response={}", quote(&response)),
+    ];
+    if let Some(opaque) = challenge.param("opaque") {
+        parts.push(format!("opaque={}", quote(opaque)));
+    }
+    if let Some(qop) = qop {
+        parts.push(format!("qop={qop}"));
+        parts.push(format!("nc={nc}"));
+        parts.push(format!("cnonce={}", quote(&cnonce)));
+    }
+    if userhash {
+        parts.push("userhash=true".to_string());
+    }
+    let mut value =
+        HeaderValue::from_str(&format!("Digest {}", parts.join(", "))).map_err(|e| {
+            Error::new(
+                ErrorKind::LocalProtocol,
+                "digest credentials contain characters a header cannot carry",
+            )
+            .with_source(e)
+        })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// The strongest supported Digest challenge, or an error when the server
 /// offers Digest only with algorithms this client does not have.
-fn choose(challenges: &[Challenge]) -> Result<Option<&Challenge>> {
+pub(crate) fn choose(challenges: &[Challenge]) -> Result<Option<&Challenge>> {
     let digests: Vec<&Challenge> = challenges
         .iter()
         .filter(|c| c.scheme.eq_ignore_ascii_case("digest"))

@@ -4,7 +4,7 @@
 
 mod basic;
 mod challenge;
-mod digest;
+pub(crate) mod digest;
 
 pub use basic::BasicAuth;
 pub use challenge::{parse_challenges, Challenge};

@@ -309,42 +309,23 @@ impl HttpTransport {
         let deadline = Deadline::new(timeout.total_timeout());
         let method = request.method().clone();
         let framing = request_framing(&method, &body);
+        if let Some(v) = via {
+            v.proxy.check()?;
+        }
         let mut head = Vec::with_capacity(512);
         match via {
-            Some(v) if forward => {
-                // To a forward proxy: the absolute URL, and the proxy's
-                // own headers (its credentials) unless the request has them.
-                v.proxy.check()?;
-                let mut headers = request.headers().clone();
-                for (name, value) in &v.proxy.headers {
-                    if !headers.contains_key(name) {
-                        headers.insert(name, value.clone());
-                    }
-                }
-                h1::encode_request_head_to(
-                    &method,
-                    url,
-                    &headers,
-                    framing,
-                    request.version(),
-                    RequestTarget::Absolute,
-                    &mut head,
-                )?;
-            }
-            _ => {
-                if let Some(v) = via {
-                    v.proxy.check()?;
-                }
-                h1::encode_request_head_version(
-                    &method,
-                    url,
-                    request.headers(),
-                    framing,
-                    request.version(),
-                    &mut head,
-                )?;
-            }
+            Some(v) if forward => forward_head(request, framing, &v.proxy, None, &mut head)?,
+            _ => h1::encode_request_head_version(
+                &method,
+                url,
+                request.headers(),
+                framing,
+                request.version(),
+                &mut head,
+            )?,
         }
+        // Whether a proxy's Digest challenge was answered (once).
+        let mut proxy_answered = false;
 
         let started = Instant::now();
         let mut retried = false;
@@ -433,6 +414,20 @@ impl HttpTransport {
                     .await
                 {
                     Ok(response_head) => {
+                        // A forward proxy's Digest challenge the proxy
+                        // credentials answer: the request again, answered.
+                        let answer = match via {
+                            Some(v) if forward && !proxy_answered && !body.is_streaming() => {
+                                proxy_digest(&v.proxy, &response_head.head, &head, body.as_bytes())?
+                            }
+                            _ => None,
+                        };
+                        if let (Some(answer), Some(v)) = (answer, via) {
+                            head.clear();
+                            forward_head(request, framing, &v.proxy, Some(&answer), &mut head)?;
+                            proxy_answered = true;
+                            continue;
+                        }
                         let ctx = BodyContext {
                             pool: self.pool.clone(),
                             read_timeout: timeout.read_timeout(),
@@ -454,6 +449,60 @@ impl HttpTransport {
             return Err(e.error);
         }
     }
+}
+
+/// Writes `request`'s head for a forward proxy into `out`: the absolute URL,
+/// and the proxy's own headers (its credentials, or `authorization`
+/// answering its challenge) unless the request has them.
+fn forward_head(
+    request: &Request,
+    framing: BodyFraming,
+    proxy: &Proxy,
+    authorization: Option<&http::HeaderValue>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let mut headers = request.headers().clone();
+    for (name, value) in &proxy.headers {
+        if !headers.contains_key(name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    if let Some(value) = authorization {
+        headers.insert(http::header::PROXY_AUTHORIZATION, value.clone());
+    }
+    h1::encode_request_head_to(
+        request.method(),
+        request.url(),
+        &headers,
+        framing,
+        request.version(),
+        RequestTarget::Absolute,
+        out,
+    )
+}
+
+/// The answer to a forward proxy's 407 Digest challenge, for the request
+/// whose encoded head is `sent` (its target is the Digest `uri`).
+fn proxy_digest(
+    proxy: &Proxy,
+    response: &h1::ResponseHead,
+    sent: &[u8],
+    body: Option<&[u8]>,
+) -> Result<Option<http::HeaderValue>> {
+    if response.status != http::StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+        return Ok(None);
+    }
+    // The request line: METHOD SP target SP version.
+    let line = sent.split(|&b| b == b'\r').next().unwrap_or_default();
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    let (method, target) = (
+        String::from_utf8_lossy(method),
+        String::from_utf8_lossy(target),
+    );
+    proxy.digest_answer(&response.headers, &method, &target, body)
 }
 
 /// Builds the response around the connection, whose body streams from here.

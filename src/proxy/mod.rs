@@ -292,6 +292,34 @@ impl Proxy {
         self.no_proxy.as_ref().is_some_and(|np| np.matches(url))
     }
 
+    /// The `Proxy-Authorization` answering a Digest challenge among a
+    /// 407's `headers` with this proxy's credentials, for `method` and
+    /// `uri` (the request target as sent: `host:port` for CONNECT, the
+    /// absolute URL for a forwarded request) and `body` (for
+    /// `qop=auth-int`); `None` without credentials or without a Digest
+    /// challenge.
+    pub(crate) fn digest_answer(
+        &self,
+        headers: &HeaderMap,
+        method: &str,
+        uri: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Option<HeaderValue>> {
+        let Some((user, pass)) = &self.credentials else {
+            return Ok(None);
+        };
+        let challenges = crate::auth::parse_challenges(
+            headers
+                .get_all(http::header::PROXY_AUTHENTICATE)
+                .iter()
+                .map(HeaderValue::as_bytes),
+        );
+        let Some(challenge) = crate::auth::digest::choose(&challenges)? else {
+            return Ok(None);
+        };
+        crate::auth::digest::answer(user, pass, challenge, method, uri, body, 1).map(Some)
+    }
+
     /// How this proxy carries `http://` and `https://` requests.
     #[must_use]
     pub fn mode(mut self, mode: ProxyMode) -> Proxy {

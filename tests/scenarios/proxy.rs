@@ -18,7 +18,19 @@ fn loopback() -> std::net::SocketAddr {
 const CREDENTIALS: &str = "Basic dTpwIHc=";
 
 fn echo_server() -> Server {
-    Server::http(|req| Reply::ok(format!("origin saw {} {}", req.method, req.target)))
+    Server::http(|req| {
+        if req.method == "POST" {
+            return Reply::ok(format!(
+                "POST {} ct={} accept={} len={} body={}",
+                req.target,
+                req.header("content-type").unwrap_or("-"),
+                req.header("accept").unwrap_or("-"),
+                req.header("content-length").unwrap_or("-"),
+                String::from_utf8_lossy(&req.body)
+            ));
+        }
+        Reply::ok(format!("origin saw {} {}", req.method, req.target))
+    })
 }
 
 #[maybe]
@@ -420,5 +432,49 @@ scenario! {
         let got = text(&client, &origin.url("secure.test", "/s")).await.unwrap();
         assert_eq!(got, (200, "tls via socks /s".to_string()));
         assert_eq!(origin.handshakes()[0].sni.as_deref(), Some("secure.test"));
+    }
+}
+
+scenario! {
+    async fn digest_proxy_authentication_for_connect_and_forward() {
+        let pki = Pki::new();
+        let tls_origin = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |req| {
+            Reply::ok(format!("tls {}", req.target))
+        });
+        let origin = echo_server();
+        let proxy = ProxyServer::start(ProxyOptions {
+            digest: Some(("dig", "pa ss")),
+            ..ProxyOptions::default()
+        });
+        let client = |user: &str, pass: &str| {
+            Client::builder()
+                .add_root_certificate(Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap())
+                .tls_built_in_root_certs(false)
+                .proxy("all://", Proxy::new(proxy.url()).unwrap().basic_auth(user, pass))
+                .build()
+                .unwrap()
+        };
+        let good = client("dig", "pa ss");
+        // CONNECT: the 407's Digest challenge answered on a new connection.
+        let got = text(&good, &tls_origin.url("secure.test", "/d")).await.unwrap();
+        assert_eq!(got, (200, "tls /d".to_string()));
+        let seen = proxy.seen();
+        assert_eq!(seen.len(), 2, "a challenged CONNECT, then an answered one");
+        assert!(seen[1].header("proxy-authorization").unwrap().starts_with("Digest "));
+        let port = tls_origin.server.addr().port();
+        assert!(seen[1].header("proxy-authorization").unwrap().contains(&format!("uri=\"secure.test:{port}\"")));
+        // Forwarded, with a body: answered and sent again.
+        let r = good.post(origin.url("/f?q=1")).body("payload").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let got = r.text().await.unwrap();
+        assert_eq!(got, "POST /f?q=1 ct=- accept=*/* len=7 body=payload");
+        // Wrong credentials: a refused tunnel, and a forwarded 407 returned.
+        let bad = client("dig", "wrong");
+        let e = bad.get(tls_origin.url("secure.test", "/")).send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Proxy);
+        assert!(e.to_string().contains("not accepted") && !e.to_string().contains("wrong"), "{e}");
+        let got = text(&bad, &origin.url("/")).await.unwrap();
+        assert_eq!(got, (407, "denied".to_string()));
+        assert_eq!(origin.requests().len(), 1, "only the answered request reached the origin");
     }
 }

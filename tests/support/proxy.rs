@@ -24,6 +24,50 @@ pub struct ProxyOptions {
     /// Answer forwarded `https://` requests itself with this body (the
     /// proxy would need TLS to the origin to relay them).
     pub answer_https: Option<&'static str>,
+    /// Require Digest credentials (MD5, qop=auth; RFC 2617) for this user
+    /// and password, checked against the request's method and target.
+    pub digest: Option<(&'static str, &'static str)>,
+}
+
+const DIGEST_REALM: &str = "test proxy";
+const DIGEST_NONCE: &str = "dcd98b7102dd2f0e8b11d0f600bfb0c093";
+
+fn md5_hex(s: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The parameters of a `Digest ...` credentials value.
+fn digest_params(value: &str) -> Option<std::collections::HashMap<String, String>> {
+    let rest = value.strip_prefix("Digest ")?;
+    let mut out = std::collections::HashMap::new();
+    for part in rest.split(", ") {
+        let (k, v) = part.split_once('=')?;
+        out.insert(k.to_string(), v.trim_matches('"').to_string());
+    }
+    Some(out)
+}
+
+/// Whether `req` carries valid Digest proxy credentials for `user`/`pass`.
+fn digest_ok(req: &Recorded, user: &str, pass: &str) -> bool {
+    let Some(p) = req.header("proxy-authorization").and_then(digest_params) else {
+        return false;
+    };
+    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+    if get("username") != user || get("uri") != req.target || get("nonce") != DIGEST_NONCE {
+        return false;
+    }
+    let ha1 = md5_hex(&format!("{user}:{DIGEST_REALM}:{pass}"));
+    let ha2 = md5_hex(&format!("{}:{}", req.method, req.target));
+    let want = md5_hex(&format!(
+        "{ha1}:{DIGEST_NONCE}:{}:{}:auth:{ha2}",
+        get("nc"),
+        get("cnonce")
+    ));
+    get("response") == want && get("qop") == "auth"
 }
 
 /// A running proxy.
@@ -107,6 +151,22 @@ fn serve(
                 let _ = client.get_mut().flush();
                 if req.method == "CONNECT" {
                     // A refused CONNECT: the connection closes (as squid's).
+                    let _ = control.shutdown(Shutdown::Both);
+                    return;
+                }
+                continue;
+            }
+        }
+        if let Some((user, pass)) = options.digest {
+            if !digest_ok(&req, user, pass) {
+                let _ = write!(
+                    client.get_mut(),
+                    "HTTP/1.1 407 Proxy Authentication Required\r\n\
+                     proxy-authenticate: Digest realm=\"{DIGEST_REALM}\", nonce=\"{DIGEST_NONCE}\", \
+                     qop=\"auth\", algorithm=MD5\r\ncontent-length: 6\r\n\r\ndenied"
+                );
+                let _ = client.get_mut().flush();
+                if req.method == "CONNECT" {
                     let _ = control.shutdown(Shutdown::Both);
                     return;
                 }

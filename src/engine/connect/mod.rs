@@ -9,6 +9,8 @@ mod tcp;
 #[cfg(feature = "rustls")]
 mod tls;
 mod tunnel;
+
+use tunnel::Tunnel;
 #[cfg(unix)]
 mod uds;
 
@@ -129,47 +131,26 @@ async fn connect_once(
     if limit == Some(Duration::ZERO) && by_deadline {
         return Err(deadline.error("connecting", name));
     }
-    #[cfg(unix)]
-    let unix = match &options.uds {
-        Some(path) => Some(uds::open(path, &budget).await?),
-        None => None,
-    };
-    #[cfg(not(unix))]
-    let unix = None;
-    // TLS, when asked for, runs over either kind of socket.
-    // The first hop: the proxy, if any, else the origin.
-    let (host, port, hop_name): (&str, u16, std::borrow::Cow<'_, str>) = match target.via {
-        Some(proxy) => (&proxy.host, proxy.port, format!("proxy {proxy}").into()),
-        None => (target.host, target.port, name.into()),
-    };
-    let mut stream = match unix {
-        Some(stream) => stream,
-        None => tcp::open(host, port, &hop_name, options, &budget)
-            .await
-            .map_err(|e| match target.via {
-                // "failed to resolve host ...": say it was the proxy's name.
-                Some(_) if e.kind() == ErrorKind::Connect && !e.message().contains("proxy") => {
-                    e.prefixed(&hop_name)
-                }
-                _ => e,
-            })?,
-    };
-    if let Some(proxy) = target.via {
-        if proxy.scheme == ProxyScheme::Https {
-            #[cfg(feature = "rustls")]
-            {
-                let config = proxy.tls.as_ref().or(options.tls.as_ref());
-                stream = tls::handshake(stream, host, config, &hop_name, &budget).await?;
-            }
-            #[cfg(not(feature = "rustls"))]
-            return Err(crate::error::https_unsupported());
-        }
+    // A proxy's Digest challenge to CONNECT is answered on a new
+    // connection (the proxy may close the refused one), once.
+    let mut proxy_authorization = None;
+    let stream = loop {
+        let stream = first_hop(target, name, options, &budget).await?;
+        let Some(proxy) = target.via else {
+            break stream;
+        };
         if let Some(version) = proxy.scheme.socks() {
-            stream = socks::open(stream, target, proxy, version, options, &budget).await?;
-        } else if !target.forward {
-            stream = tunnel::open(stream, target, proxy, limits, &budget).await?;
+            break socks::open(stream, target, proxy, version, options, &budget).await?;
         }
-    }
+        if target.forward {
+            break stream;
+        }
+        let auth = proxy_authorization.as_ref();
+        match tunnel::open(stream, target, proxy, auth, limits, &budget).await? {
+            Tunnel::Open(stream) => break stream,
+            Tunnel::Challenged(answer) => proxy_authorization = Some(answer),
+        }
+    };
     if !target.https || target.forward {
         return Ok(stream);
     }
@@ -179,6 +160,52 @@ async fn connect_once(
     }
     #[cfg(not(feature = "rustls"))]
     Err(crate::error::https_unsupported())
+}
+
+#[maybe]
+/// The socket to the first hop (the proxy, if any, else the origin; or the
+/// Unix socket), with TLS to an HTTPS proxy.
+async fn first_hop(
+    target: Target<'_>,
+    name: &str,
+    options: &ConnectOptions,
+    budget: &Budget<'_>,
+) -> Result<rt::Stream> {
+    let (host, port, hop_name): (&str, u16, std::borrow::Cow<'_, str>) = match target.via {
+        Some(proxy) => (&proxy.host, proxy.port, format!("proxy {proxy}").into()),
+        None => (target.host, target.port, name.into()),
+    };
+    #[cfg(unix)]
+    let unix = match &options.uds {
+        Some(path) => Some(uds::open(path, budget).await?),
+        None => None,
+    };
+    #[cfg(not(unix))]
+    let unix = None;
+    let stream = match unix {
+        Some(stream) => stream,
+        None => tcp::open(host, port, &hop_name, options, budget)
+            .await
+            .map_err(|e| match target.via {
+                // "failed to resolve host ...": say it was the proxy's name.
+                Some(_) if e.kind() == ErrorKind::Connect && !e.message().contains("proxy") => {
+                    e.prefixed(&hop_name)
+                }
+                _ => e,
+            })?,
+    };
+    match target.via {
+        Some(proxy) if proxy.scheme == ProxyScheme::Https => {
+            #[cfg(feature = "rustls")]
+            {
+                let config = proxy.tls.as_ref().or(options.tls.as_ref());
+                tls::handshake(stream, host, config, &hop_name, budget).await
+            }
+            #[cfg(not(feature = "rustls"))]
+            Err(crate::error::https_unsupported())
+        }
+        _ => Ok(stream),
+    }
 }
 
 /// The wait before connect retry number `attempt` (0-based): httpcore's
