@@ -310,3 +310,70 @@ pub fn cookie(data: &[u8]) {
     #[cfg(not(feature = "cookies"))]
     let _ = data;
 }
+
+/// The proxy parsers, chosen by the first byte: a CONNECT reply read whole
+/// and split (same outcome), a SOCKS4/5 handshake fed the rest in pieces,
+/// a `NO_PROXY` list, and a routing pattern, each matched against a URL.
+pub fn proxy(data: &[u8]) {
+    use crate::proto::socks::{Destination, Handshake, Step, Version};
+    use crate::proto::tunnel::ConnectReader;
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let url = url::Url::parse("http://a.example.com:8080/p").expect("valid URL");
+    match which % 4 {
+        0 => {
+            // The seed byte after `which` picks the split points.
+            let (points, bytes) = split_points(rest);
+            let read = |parts: &[&[u8]]| -> Result<Option<(u16, Vec<u8>)>> {
+                let mut reader = ConnectReader::new(HEAD_LIMIT, MAX_HEADERS);
+                for (i, piece) in parts.iter().enumerate() {
+                    if let Some(r) = reader.receive(piece)? {
+                        let mut tail = r.rest;
+                        for later in &parts[i + 1..] {
+                            tail.extend_from_slice(later);
+                        }
+                        return Ok(Some((r.head.status.as_u16(), tail)));
+                    }
+                }
+                Ok(None)
+            };
+            same(&read(&[bytes]), &read(&pieces(bytes, &points)));
+        }
+        1 => {
+            let version = match rest.first().copied().unwrap_or(0) % 3 {
+                0 => Version::V4,
+                1 => Version::V4a,
+                _ => Version::V5,
+            };
+            let dest = if version == Version::V4 {
+                Destination::Addr(([127, 0, 0, 1], 80).into())
+            } else {
+                Destination::Name("a.example".into(), 443)
+            };
+            let creds = Some(("user".to_string(), "pass".to_string()));
+            let Ok(mut hs) = Handshake::new(version, dest, creds) else {
+                return;
+            };
+            let _ = hs.start();
+            for piece in rest.get(1..).unwrap_or_default().chunks(3) {
+                match hs.receive(piece) {
+                    Ok(Step::Done(_)) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        }
+        2 => {
+            let text = String::from_utf8_lossy(rest);
+            if let Ok(np) = crate::proxy::env::NoProxy::parse(&text) {
+                let _ = np.matches(&url);
+            }
+        }
+        _ => {
+            let text = String::from_utf8_lossy(rest);
+            if let Ok(p) = crate::pattern::Pattern::parse(&text) {
+                let _ = p.matches(&url);
+            }
+        }
+    }
+}

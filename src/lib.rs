@@ -6,7 +6,8 @@
 //! Its feature set follows the Python library httpx: client instances with
 //! connection reuse, configuration merging, `base_url`, streaming bodies,
 //! content decoding, timeouts for every phase, HTTPS, redirects, cookies,
-//! Basic/Digest/custom auth flows, event hooks, and custom and mock transports.
+//! Basic/Digest/custom auth flows, event hooks, proxies (HTTP, HTTPS,
+//! SOCKS) with routing patterns, and custom, mock and mounted transports.
 //!
 //! # Usage
 //!
@@ -44,6 +45,24 @@
 //! std::io::copy(&mut r, &mut file)?;
 //! println!("{} bytes on the wire", r.num_bytes_downloaded());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Proxies and mounts are chosen per request by URL patterns, most specific
+//! first (httpx's rules); the environment's `HTTP_PROXY`, `HTTPS_PROXY`,
+//! `ALL_PROXY` and `NO_PROXY` apply unless the builder names proxies:
+//!
+//! ```
+//! use ferrohttp::{Client, MockTransport, Proxy, ProxyMode, Response};
+//!
+//! let client = Client::builder()
+//!     .proxy("all://", Proxy::new("http://user:pass@127.0.0.1:3128")?)
+//!     .proxy("all://*.corp.example", Proxy::new("socks5h://127.0.0.1:1080")?)
+//!     .proxy("https://", Proxy::new("http://127.0.0.1:3128")?.mode(ProxyMode::TunnelOnly))
+//!     .no_proxy("all://localhost")
+//!     .mount("all://mock.test", MockTransport::new(|_| Response::from(http::Response::new("hi"))))
+//!     .build()?;
+//! assert_eq!(client.get("http://mock.test/").send()?.text()?, "hi");
+//! # Ok::<(), ferrohttp::Error>(())
 //! ```
 //!
 //! The async client has the same methods, `async`:
@@ -107,13 +126,17 @@
 //!   Client / AsyncClient        RequestBuilder -> Request -> send
 //!          |                    (base_url, headers, query merged: urls.rs)
 //!          v
+//!   router (pattern.rs)         mounted transports by URL pattern
+//!          |
 //!   Transport / AsyncTransport  HttpTransport | MockTransport | yours
 //!          |
 //!   engine/ (written once, compiled twice by maybe-async)
 //!     transport -> pool -> conn -> body            rt shim: std::net | tokio
+//!     connect/: tcp | uds -> tls (to an HTTPS proxy) -> tunnel | socks -> tls
 //!          |
 //!   proto/ (sans-IO: bytes in, values out)
-//!     h1::head  h1::framing  h1::chunked  decode (gzip, deflate, br, zstd)
+//!     h1::head  h1::exchange  h1::framing  h1::chunked  tunnel  socks
+//!     decode (gzip, deflate, br, zstd)
 //! ```
 //!
 //! The engine is written with `async fn` and compiled twice: once with

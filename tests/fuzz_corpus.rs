@@ -37,5 +37,6 @@ corpus!(
     url_join,
     digest_challenge,
     netrc,
-    cookie
+    cookie,
+    proxy
 );

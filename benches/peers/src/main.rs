@@ -13,8 +13,12 @@
 //!   three): the floor for a client that sends them, as the server's work
 //!   grows with them too.)
 //!   SCENARIO: seq | seq-file | seq-1cpu | threads8 | download | upload | https-new
+//!             | seq-forward | seq-tunnel
 //!   (`seq-file` and `seq-1cpu` are `seq` under other names: `run.sh` uses
-//!   them for a static file's URL and for a run pinned to one CPU.)
+//!   them for a static file's URL and for a run pinned to one CPU.
+//!   `seq-forward` and `seq-tunnel` are `seq` through the HTTP proxy that
+//!   `PEERS_PROXY` names: forwarded in absolute-form, or through a CONNECT
+//!   tunnel. A client that cannot do the one asked for says so and exits 3.)
 
 use std::io::Read;
 use std::time::Instant;
@@ -30,6 +34,28 @@ impl Read for Zeros {
         self.0 -= n as u64;
         Ok(n)
     }
+}
+
+/// The proxy a scenario goes through, and whether it asks for a tunnel.
+fn proxy_for(scenario: &str) -> Option<(String, bool)> {
+    let tunnel = match scenario {
+        "seq-forward" => false,
+        "seq-tunnel" => true,
+        _ => return None,
+    };
+    let url = std::env::var("PEERS_PROXY").expect("PEERS_PROXY names the proxy for this scenario");
+    Some((url, tunnel))
+}
+
+/// Exits 3: this client cannot do what the scenario asks.
+fn cannot(client: &str, what: &str) -> ! {
+    eprintln!("{client}: {what}");
+    std::process::exit(3);
+}
+
+fn ferro_proxy(url: &str, tunnel: bool) -> ferrohttp::Proxy {
+    let mode = if tunnel { ferrohttp::ProxyMode::TunnelOnly } else { ferrohttp::ProxyMode::Default };
+    ferrohttp::Proxy::new(url).expect("proxy").mode(mode)
 }
 
 /// One blocking client under test.
@@ -166,7 +192,10 @@ impl Blocking for Bare {
     }
 }
 
-fn blocking(name: &str, new_connections: bool) -> Box<dyn Blocking> {
+fn blocking(name: &str, new_connections: bool, proxy: Option<(String, bool)>) -> Box<dyn Blocking> {
+    if proxy.is_some() && name.starts_with("bare") {
+        cannot(name, "no proxy support");
+    }
     match name {
         "bare" => Box::new(Bare { fields: String::new() }),
         "bare-headers" => {
@@ -187,6 +216,9 @@ fn blocking(name: &str, new_connections: bool) -> Box<dyn Blocking> {
             if new_connections {
                 b = b.limits(ferrohttp::Limits::default().max_keepalive_connections(0));
             }
+            if let Some((url, tunnel)) = &proxy {
+                b = b.proxy("all://", ferro_proxy(url, *tunnel));
+            }
             Box::new(Ferro(b.build().expect("client")))
         }
         "ureq" => {
@@ -195,12 +227,26 @@ fn blocking(name: &str, new_connections: bool) -> Box<dyn Blocking> {
             if new_connections {
                 config = config.max_idle_connections(0);
             }
+            if let Some((url, tunnel)) = &proxy {
+                // ureq 3 sends every request through an HTTP proxy in a
+                // CONNECT tunnel: it has no absolute-form forwarding.
+                if !tunnel {
+                    cannot(name, "ureq tunnels every request through an HTTP proxy; no forwarding");
+                }
+                config = config.proxy(Some(ureq::Proxy::new(url).expect("proxy")));
+            }
             Box::new(Ureq(config.build().into()))
         }
         "reqwest" => {
             let mut b = reqwest::blocking::Client::builder().danger_accept_invalid_certs(true);
             if new_connections {
                 b = b.pool_max_idle_per_host(0);
+            }
+            if let Some((url, tunnel)) = &proxy {
+                if *tunnel {
+                    cannot(name, "reqwest forwards http:// requests; it cannot tunnel them");
+                }
+                b = b.proxy(reqwest::Proxy::all(url.as_str()).expect("proxy"));
             }
             Box::new(Reqwest(b.build().expect("client")))
         }
@@ -222,11 +268,11 @@ fn main() {
     if client.ends_with("-async") {
         return run_async(client, scenario, url, n);
     }
-    let c = blocking(client, scenario == "https-new");
+    let c = blocking(client, scenario == "https-new", proxy_for(scenario));
     c.get(url); // warm up: one connection, TLS config, ...
     let started = Instant::now();
     match scenario.as_str() {
-        "seq" | "seq-file" | "seq-1cpu" | "https-new" => {
+        "seq" | "seq-file" | "seq-1cpu" | "https-new" | "seq-forward" | "seq-tunnel" => {
             for _ in 0..n {
                 c.get(url);
             }
@@ -276,7 +322,11 @@ fn run_async(client: &str, scenario: &str, url: &str, n: usize) {
         match client {
             "ferrohttp-async" => {
                 use tokio::io::AsyncReadExt;
-                let c = ferrohttp::AsyncClient::builder().danger_accept_invalid_certs(true).build().expect("client");
+                let mut b = ferrohttp::AsyncClient::builder().danger_accept_invalid_certs(true);
+                if let Some((url, tunnel)) = proxy_for(scenario) {
+                    b = b.proxy("all://", ferro_proxy(&url, tunnel));
+                }
+                let c = b.build().expect("client");
                 // One read buffer per task, reused: the blocking clients'
                 // io::copy reads into a stack buffer with no allocation or
                 // zeroing per request, and so does this.
@@ -301,7 +351,14 @@ fn run_async(client: &str, scenario: &str, url: &str, n: usize) {
                 }
             }
             "reqwest-async" => {
-                let c = reqwest::Client::builder().danger_accept_invalid_certs(true).build().expect("client");
+                let mut b = reqwest::Client::builder().danger_accept_invalid_certs(true);
+                if let Some((url, tunnel)) = proxy_for(scenario) {
+                    if tunnel {
+                        cannot(client, "reqwest forwards http:// requests; it cannot tunnel them");
+                    }
+                    b = b.proxy(reqwest::Proxy::all(url.as_str()).expect("proxy"));
+                }
+                let c = b.build().expect("client");
                 let get = |c: reqwest::Client, url: String| async move {
                     let mut r = c.get(url).send().await.expect("get").error_for_status().expect("status");
                     while r.chunk().await.expect("body").is_some() {}
