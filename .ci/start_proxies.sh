@@ -48,6 +48,8 @@ cache_log $DIR/$1.cache.log
 coredump_dir $DIR
 shutdown_lifetime 0 seconds
 visible_hostname ferrohttp-ci
+# Marks what went through squid (httpbin does not echo Via).
+request_header_add X-Ci-Proxy squid all
 EOF
 }
 # One squid for the plain, Basic-auth and TLS ports (auth by port name),
