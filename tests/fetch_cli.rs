@@ -93,16 +93,7 @@ fn fetch(args: &[&str]) -> Output {
 /// `vars` set.
 fn fetch_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(fetch_bin());
-    for v in [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-        "no_proxy",
-        "NO_PROXY",
-    ] {
+    for v in support::proxy::PROXY_ENV {
         cmd.env_remove(v);
     }
     cmd.envs(vars.iter().copied()).args(args).output().unwrap()

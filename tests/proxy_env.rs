@@ -8,20 +8,8 @@ use ferrohttp::{Client, ErrorKind, Proxy};
 use support::proxy::{ProxyOptions, ProxyServer};
 use support::{Reply, Server};
 
-const VARS: [&str; 9] = [
-    "http_proxy",
-    "HTTP_PROXY",
-    "https_proxy",
-    "HTTPS_PROXY",
-    "all_proxy",
-    "ALL_PROXY",
-    "no_proxy",
-    "NO_PROXY",
-    "REQUEST_METHOD",
-];
-
 fn clear() {
-    for v in VARS {
+    for v in support::proxy::PROXY_ENV.iter().chain(&["REQUEST_METHOD"]) {
         std::env::remove_var(v);
     }
 }

@@ -11,6 +11,18 @@ use std::thread;
 
 use super::{read_request, Recorded, Server};
 
+/// The environment variables that choose proxies (both cases).
+pub const PROXY_ENV: [&str; 8] = [
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
+
 /// How the proxy behaves.
 #[derive(Clone, Default)]
 pub struct ProxyOptions {
