@@ -150,6 +150,16 @@ scenario! {
         let msg = e.to_string();
         assert!(msg.contains("407") && msg.contains(&proxy.addr().to_string()), "{msg}");
         assert!(msg.contains("asks for credentials"), "{msg}");
+        // A refusal is an answer: connect retries do not ask again.
+        let seen = proxy.seen().len();
+        let retrying = Client::builder()
+            .retries(3)
+            .proxy("all://", Proxy::new(proxy.url()).unwrap().mode(ProxyMode::TunnelOnly))
+            .build()
+            .unwrap();
+        let e = retrying.get(origin.url("/")).send().await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Proxy);
+        assert_eq!(proxy.seen().len(), seen + 1, "one CONNECT, not four");
 
         // Wrong credentials: said so, and not shown.
         let wrong = Proxy::new(proxy.url()).unwrap().basic_auth("u", "hunter2").mode(ProxyMode::TunnelOnly);

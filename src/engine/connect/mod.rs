@@ -95,9 +95,13 @@ pub(crate) async fn connect(
         match connect_once(target, name, options, limits, timeout, deadline).await {
             Ok(stream) => return Ok(stream),
             // httpx's `retries`: only failures to connect, where nothing
-            // of the request was sent; never past the deadline. The
+            // of the request was sent; never past the deadline, and never
+            // a proxy's refusal (an answer, not a failure to connect). The
             // backoff is httpcore's: 0 s, then 0.5 s doubling.
-            Err(e) if attempt < options.retries && e.kind() != ErrorKind::TotalTimeout => {
+            Err(e)
+                if attempt < options.retries
+                    && !matches!(e.kind(), ErrorKind::TotalTimeout | ErrorKind::Proxy) =>
+            {
                 let delay = retry_delay(attempt);
                 let (left, _) = deadline.limit(None);
                 if left.is_some_and(|l| l <= delay) {
