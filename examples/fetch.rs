@@ -16,9 +16,13 @@
 //! as curl reads it (`http_proxy` in lower case only, `HTTPS_PROXY`,
 //! `ALL_PROXY`, `NO_PROXY`, either case otherwise).
 //!
+//! Forms as curl sends them: `-F name=value`, `-F name=@file` (streamed,
+//! never read whole), `-F name=<file`, with `;type=` and `;filename=`, and
+//! `--form-string`.
+//!
 //! What it cuts short: one URL per call, no `-w` output formats, and flags
-//! for features ferrohttp has not grown yet (`-F`, `--http2`) are refused
-//! with "not supported yet".
+//! for features ferrohttp has not grown yet (`--http2`) are refused with
+//! "not supported yet".
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -36,6 +40,9 @@ Usage: fetch [options...] <url>
      --data-raw <data>      HTTP POST data, '@' not special
      --data-urlencode <d>   HTTP POST data, URL-encoded
      --json <data>          HTTP POST JSON (sets Content-Type and Accept)
+ -F, --form <name=content>  Multipart form field: value, @file (upload) or <file
+                            (contents as the value); ;type= and ;filename= after it
+     --form-string <n=v>    Multipart form field, taken literally
  -G, --get                  Put the post data in the URL and use GET
  -X, --request <method>     Specify request method to use
  -H, --header <header>      Pass custom header(s) to server ('K:' removes K)
@@ -82,7 +89,7 @@ Usage: fetch [options...] <url>
  -h, --help                 This help text";
 
 /// Flags that curl has and ferrohttp will grow in later releases
-/// (multipart forms, HTTP/2): refused with "not supported yet".
+/// (HTTP/2): refused with "not supported yet".
 const NOT_YET: &[&str] = &["-F", "--form", "--http2", "--http2-prior-knowledge"];
 
 /// One piece of request data, in the order given.
@@ -104,6 +111,8 @@ struct Options {
     headers: Vec<String>,
     data: Vec<Data>,
     json: Vec<String>,
+    /// `-F` (false) and `--form-string` (true) fields, in order.
+    form: Vec<(String, bool)>,
     get: bool,
     output: Option<String>,
     include: bool,
@@ -229,7 +238,7 @@ fn main() -> ExitCode {
 
 /// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
 fn expand_short(args: &[String]) -> Vec<String> {
-    const WITH_VALUE: &str = "XHdoeAmEubcyYxU";
+    const WITH_VALUE: &str = "XHdoeAmEubcyYxUF";
     let mut out = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
@@ -279,6 +288,8 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "--data-raw" => o.data.push(Data::Raw(value(&mut i, a)?)),
             "--data-urlencode" => o.data.push(Data::UrlEncode(value(&mut i, a)?)),
             "--json" => o.json.push(value(&mut i, a)?),
+            "-F" | "--form" => o.form.push((value(&mut i, a)?, false)),
+            "--form-string" => o.form.push((value(&mut i, a)?, true)),
             "-G" | "--get" => o.get = true,
             "-o" | "--output" => o.output = Some(value(&mut i, a)?),
             "-i" | "--include" => o.include = true,
@@ -345,6 +356,10 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
     }
     if o.url.is_none() {
         return Err(Failure::new(2, "no URL specified"));
+    }
+    if !o.form.is_empty() && (!o.data.is_empty() || !o.json.is_empty() || o.head || o.get) {
+        // curl: -F with -d, --json, -I or -G asks for two kinds of request.
+        return Err(Failure::new(2, "You can only select one HTTP request method! You asked for both POST (-F) and another one"));
     }
     Ok(Some(o))
 }
@@ -786,6 +801,7 @@ fn run(o: &Options) -> Result<u8, Failure> {
 fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::Request, Failure> {
     let mut body: Option<Body> = None;
     let mut content_type: Option<&str> = None;
+    let mut form_type: Option<String> = None;
     if o.get {
         // The data went into the URL.
     } else if !o.json.is_empty() {
@@ -798,6 +814,10 @@ fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::R
         }
         body = Some(all.into());
         content_type = Some("application/json");
+    } else if !o.form.is_empty() {
+        let (b, ct) = form_body(&o.form)?;
+        body = Some(b);
+        form_type = Some(ct);
     } else if let Some(b) = data_body(&o.data)? {
         body = Some(b);
         content_type = Some("application/x-www-form-urlencoded");
@@ -813,6 +833,10 @@ fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::R
     let headers = request.headers_mut();
     if let Some(ct) = content_type {
         headers.insert("content-type", HeaderValue::from_static(ct));
+    }
+    if let Some(ct) = form_type {
+        let ct = HeaderValue::from_str(&ct).map_err(|_| Failure::new(2, "bad form boundary"))?;
+        headers.insert("content-type", ct);
     }
     if !o.json.is_empty() {
         headers.insert("accept", HeaderValue::from_static("application/json"));
@@ -835,6 +859,68 @@ fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::R
         *request.body_mut() = b;
     }
     Ok(request)
+}
+
+/// The `-F`/`--form-string` fields as a streaming multipart body, and its
+/// `Content-Type`. `-F name=@file` uploads the file (its name and guessed
+/// type; streamed), `-F name=<file` sends the file's contents as the
+/// value, `;type=T` and `;filename=F` after the content set those;
+/// `--form-string` takes the value literally.
+fn form_body(fields: &[(String, bool)]) -> Result<(Body, String), Failure> {
+    use ferrohttp::multipart::{Multipart, Part};
+    let mut form = Multipart::new();
+    for (field, literal) in fields {
+        let (name, content) = field.split_once('=').ok_or_else(|| {
+            Failure::new(
+                2,
+                format!("option -F: is badly used here: {field:?} has no '='"),
+            )
+        })?;
+        if *literal {
+            form = form.text(name, content);
+            continue;
+        }
+        // `content;type=...;filename=...`
+        let mut pieces = content.split(';');
+        let value = pieces.next().unwrap_or("");
+        let (mut mime, mut file_name) = (None, None);
+        for p in pieces {
+            if let Some(t) = p.trim().strip_prefix("type=") {
+                mime = Some(t.to_string());
+            } else if let Some(f) = p.trim().strip_prefix("filename=") {
+                file_name = Some(f.trim_matches('"').to_string());
+            }
+        }
+        let mut part = if let Some(path) = value.strip_prefix('@') {
+            Part::file(path).map_err(|e| {
+                Failure::new(
+                    26,
+                    format!("Failed to open/read local data from file/application: {e}"),
+                )
+            })?
+        } else if let Some(path) = value.strip_prefix('<') {
+            let data = std::fs::read(path).map_err(|e| {
+                Failure::new(
+                    26,
+                    format!("Failed to open/read local data from file/application: {path}: {e}"),
+                )
+            })?;
+            match String::from_utf8(data) {
+                Ok(text) => Part::text(text),
+                Err(e) => Part::bytes(e.into_bytes()),
+            }
+        } else {
+            Part::text(value)
+        };
+        if let Some(f) = file_name {
+            part = part.file_name(f);
+        }
+        if let Some(t) = mime {
+            part = part.mime(t);
+        }
+        form = form.part(name, part);
+    }
+    Ok(form.into_body()?)
 }
 
 /// `K: V` sets K, `K:` removes K, `K;` sends K with an empty value (curl).

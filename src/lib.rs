@@ -94,6 +94,8 @@
 //! - `aws-lc-rs`: aws-lc-rs as the rustls crypto provider instead of ring.
 //! - `native-roots`: `ClientBuilder::native_roots` trusts the OS certificate store.
 //! - `cookies` (default): a [`CookieJar`] on every client, with the Public Suffix List.
+//! - `multipart` (default): [`multipart::Multipart`] form bodies, streamed,
+//!   and `RequestBuilder::multipart`.
 //! - `encrypted-keys`: client keys in encrypted PKCS#8
 //!   ([`Identity::from_pkcs8_encrypted_pem`]), with the password-based ciphers.
 //! - `brotli`: decode `Content-Encoding: br` (pure Rust). Adds `br` to `Accept-Encoding`.
@@ -163,6 +165,9 @@ mod error;
 pub mod fuzzing;
 mod happy;
 mod mock;
+#[cfg(feature = "multipart")]
+#[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+pub mod multipart;
 pub mod netrc;
 #[cfg(feature = "async")]
 mod nonblocking;

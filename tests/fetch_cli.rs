@@ -11,12 +11,13 @@ use support::{Reply, Server};
 /// Every feature of Cargo.toml's `[features]` but `default`, and whether
 /// this test binary has it (`features_are_cargo_tomls` keeps the list in
 /// step).
-const FEATURES: [(&str, bool); 10] = [
+const FEATURES: [(&str, bool); 11] = [
     ("json", cfg!(feature = "json")),
     ("charset", cfg!(feature = "charset")),
     ("rustls", cfg!(feature = "rustls")),
     ("encrypted-keys", cfg!(feature = "encrypted-keys")),
     ("cookies", cfg!(feature = "cookies")),
+    ("multipart", cfg!(feature = "multipart")),
     ("aws-lc-rs", cfg!(feature = "aws-lc-rs")),
     ("native-roots", cfg!(feature = "native-roots")),
     ("async", cfg!(feature = "async")),
@@ -892,4 +893,75 @@ fn socks_flags() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn forms_as_curl_sends_them() {
+    let server = Server::http(|_| Reply::ok("ok"));
+    let dir = std::env::temp_dir().join(format!("fetch-form-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let upload = dir.join("notes.txt");
+    std::fs::write(&upload, "file body\n").unwrap();
+    let value = dir.join("value");
+    std::fs::write(&value, "from a file").unwrap();
+    let out = fetch(&[
+        "-F",
+        "a=b",
+        "-F",
+        &format!(
+            "f=@{};type=text/x-test;filename=renamed.txt",
+            upload.display()
+        ),
+        "-F",
+        &format!("g=@{}", upload.display()),
+        "-F",
+        &format!("c=<{}", value.display()),
+        "--form-string",
+        "d=@not-a-file;type=x",
+        &server.url("/form"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let req = &server.requests()[0];
+    assert_eq!(req.method, "POST", "-F implies POST");
+    let ct = req.header("content-type").unwrap();
+    let boundary = ct.strip_prefix("multipart/form-data; boundary=").expect(ct);
+    let body = String::from_utf8(req.body.clone()).unwrap();
+    let part = |head: &str, content: &str| format!("--{boundary}\r\n{head}\r\n\r\n{content}\r\n");
+    let want = [
+        part("Content-Disposition: form-data; name=\"a\"", "b"),
+        part(
+            "Content-Disposition: form-data; name=\"f\"; filename=\"renamed.txt\"\r\nContent-Type: text/x-test",
+            "file body\n",
+        ),
+        part(
+            "Content-Disposition: form-data; name=\"g\"; filename=\"notes.txt\"\r\nContent-Type: text/plain",
+            "file body\n",
+        ),
+        part("Content-Disposition: form-data; name=\"c\"", "from a file"),
+        part("Content-Disposition: form-data; name=\"d\"", "@not-a-file;type=x"),
+    ]
+    .concat()
+        + &format!("--{boundary}--\r\n");
+    assert_eq!(body, want);
+    assert_eq!(
+        req.header("content-length"),
+        Some(want.len().to_string().as_str())
+    );
+    // -F with -d: two kinds of request, refused as curl does.
+    let out = fetch(&["-F", "a=b", "-d", "x", &server.url("/")]);
+    assert_eq!(out.status.code(), Some(2));
+    // A missing file: curl's exit 26.
+    let out = fetch(&["-F", "f=@/nonexistent/file", &server.url("/")]);
+    assert_eq!(
+        out.status.code(),
+        Some(26),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -273,3 +273,22 @@ scenario! {
         }
     }
 }
+
+scenario! {
+    async fn post_multipart_fields_and_files() {
+        use ferrohttp::multipart::{Multipart, Part};
+        let form = Multipart::new()
+            .text("name", "value é")
+            .part("upload", Part::bytes("file contents\n").file_name("notes.txt"))
+            .part("stream", Part::reader(std::io::Cursor::new(b"streamed".to_vec()), None).file_name("s.bin"));
+        let r = Client::new().post(httpbin("/post")).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let text = r.text().await.unwrap();
+        let v = json(&text);
+        assert_eq!(v["form"]["name"], "value é", "{text}");
+        assert_eq!(v["files"]["upload"], "file contents\n", "{text}");
+        assert_eq!(v["files"]["stream"], "streamed", "{text}");
+        let ct = v["headers"]["Content-Type"].as_str().unwrap();
+        assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
+    }
+}

@@ -131,6 +131,24 @@ impl RequestBuilder {
         })
     }
 
+    /// Sets a `multipart/form-data` body (and its `Content-Type`), streamed
+    /// part by part: files are read as they are sent. See
+    /// [`Multipart`](crate::multipart::Multipart).
+    #[cfg(feature = "multipart")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "multipart")))]
+    pub fn multipart(self, form: crate::multipart::Multipart) -> RequestBuilder {
+        self.map(|req| {
+            let (body, content_type) = form.into_body()?;
+            let value = HeaderValue::try_from(content_type).map_err(|e| {
+                Error::new(ErrorKind::LocalProtocol, "invalid multipart Content-Type")
+                    .with_source(e)
+            })?;
+            req.headers_mut().insert(CONTENT_TYPE, value);
+            *req.body_mut() = body;
+            Ok(())
+        })
+    }
+
     /// Sets a JSON body and `Content-Type: application/json`.
     #[cfg(feature = "json")]
     #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
