@@ -52,6 +52,7 @@ Usage: fetch [options...] <url>
  -i, --include              Include response headers in output
  -I, --head                 Show document info only (HEAD request)
      --connect-timeout <s>  Maximum time allowed to connect (default 300)
+     --expect100-timeout <s>  How long to wait for 100 Continue (default 1)
  -m, --max-time <s>         Maximum time allowed for the whole transfer
  -y, --speed-time <s>       Abort below --speed-limit for this long (default 30)
  -Y, --speed-limit <speed>  Abort if slower than this many bytes/s (default 1)
@@ -118,6 +119,7 @@ struct Options {
     include: bool,
     head: bool,
     connect_timeout: Option<f64>,
+    expect100_timeout: Option<f64>,
     max_time: Option<f64>,
     speed_time: Option<u64>,
     speed_limit: Option<u64>,
@@ -295,6 +297,7 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "-i" | "--include" => o.include = true,
             "-I" | "--head" => o.head = true,
             "--connect-timeout" => o.connect_timeout = Some(seconds(a, &value(&mut i, a)?)?),
+            "--expect100-timeout" => o.expect100_timeout = Some(seconds(a, &value(&mut i, a)?)?),
             "-m" | "--max-time" => o.max_time = Some(seconds(a, &value(&mut i, a)?)?),
             "-y" | "--speed-time" => o.speed_time = Some(number(a, &value(&mut i, a)?)?),
             "-Y" | "--speed-limit" => o.speed_limit = Some(number(a, &value(&mut i, a)?)?),
@@ -688,6 +691,17 @@ fn run(o: &Options) -> Result<u8, Failure> {
         };
     }
     builder = with_proxy(builder, o, &url)?;
+    // curl sends `Expect: 100-continue` for bodies over 1 MiB; `-H 'Expect:'`
+    // turns it off.
+    if o.headers
+        .iter()
+        .any(|h| h.trim().eq_ignore_ascii_case("expect:"))
+    {
+        builder = builder.expect_continue(None);
+    }
+    if let Some(s) = o.expect100_timeout {
+        builder = builder.expect_continue_timeout(Duration::from_secs_f64(s));
+    }
     let jar = ferrohttp::CookieJar::new();
     for c in o.cookie.iter().filter(|c| !c.contains('=')) {
         // Without '=', -b names a cookie file (Netscape format, as curl writes).

@@ -349,7 +349,7 @@ fn curl_exit_codes_for_failures() {
     assert_eq!(out.status.code(), Some(3), "malformed URL");
     let out = fetch(&["--bogus", "http://127.0.0.1/"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = fetch(&["-F", "a=b", "http://127.0.0.1/"]);
+    let out = fetch(&["--http2", "http://127.0.0.1/"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
 }
@@ -963,5 +963,37 @@ fn forms_as_curl_sends_them() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn expect_100_continue_as_curl_sends_it() {
+    let server = Server::http(|_| Reply::ok("ok"));
+    let dir = std::env::temp_dir().join(format!("fetch-expect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big");
+    std::fs::write(&big, vec![b'x'; 2 << 20]).unwrap();
+    let data = format!("@{}", big.display());
+    // Over 1 MiB: Expect: 100-continue (the test server does not answer
+    // 100, so the body goes after the wait).
+    let out = fetch(&[
+        "--expect100-timeout",
+        "0.1",
+        "--data-binary",
+        &data,
+        &server.url("/"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = fetch(&["-H", "Expect:", "--data-binary", &data, &server.url("/")]);
+    assert_eq!(out.status.code(), Some(0));
+    let reqs = server.requests();
+    assert_eq!(reqs[0].header("expect"), Some("100-continue"));
+    assert_eq!(reqs[0].body.len(), 2 << 20);
+    assert_eq!(reqs[1].header("expect"), None, "-H 'Expect:' turns it off");
     std::fs::remove_dir_all(&dir).unwrap();
 }

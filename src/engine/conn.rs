@@ -4,7 +4,7 @@
 
 use std::io::IoSlice;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::deadline::{io_error, Deadline, Phase};
 use super::maybe;
@@ -69,13 +69,7 @@ impl Conn {
         timeout: Option<Duration>,
         deadline: &Deadline,
     ) -> std::result::Result<(), ExchangeError> {
-        let target = self.target.clone();
         let mut written: u64 = 0;
-        let write_err = |e, by_deadline, written: u64| ExchangeError {
-            error: io_error(e, Phase::Write, &target, deadline, by_deadline),
-            nothing_written: written == 0,
-            no_response: true,
-        };
         if let Some(bytes) = body.as_bytes() {
             // Head and in-memory body in one vectored write.
             let mut bufs = [IoSlice::new(head), IoSlice::new(bytes)];
@@ -84,13 +78,68 @@ impl Conn {
                 .stream
                 .write_all_vectored(&mut bufs, limit, &mut written)
                 .await
-                .map_err(|e| write_err(e, by_deadline, written));
+                .map_err(|e| self.write_error(e, deadline, by_deadline, written));
         }
+        self.write_head(head, timeout, deadline).await?;
+        written = head.len() as u64;
+        self.write_body(body, chunked, timeout, deadline, written)
+            .await
+    }
+
+    /// The error of a failed write, `written` bytes of the request in.
+    fn write_error(
+        &self,
+        e: std::io::Error,
+        deadline: &Deadline,
+        by_deadline: bool,
+        written: u64,
+    ) -> ExchangeError {
+        ExchangeError {
+            error: io_error(e, Phase::Write, &self.target, deadline, by_deadline),
+            nothing_written: written == 0,
+            no_response: true,
+        }
+    }
+
+    /// Sends the request head alone (the body follows with `write_body`).
+    pub(crate) async fn write_head(
+        &mut self,
+        head: &[u8],
+        timeout: Option<Duration>,
+        deadline: &Deadline,
+    ) -> std::result::Result<(), ExchangeError> {
+        let mut written: u64 = 0;
         let (limit, by_deadline) = deadline.limit(timeout);
         self.stream
             .write_all_vectored(&mut [IoSlice::new(head)], limit, &mut written)
             .await
-            .map_err(|e| write_err(e, by_deadline, written))?;
+            .map_err(|e| self.write_error(e, deadline, by_deadline, written))
+    }
+
+    /// Sends `body` after its head (`written` bytes of the request so far),
+    /// framed as the head says (`chunked`: as chunks).
+    pub(crate) async fn write_body(
+        &mut self,
+        body: &mut Body,
+        chunked: bool,
+        timeout: Option<Duration>,
+        deadline: &Deadline,
+        mut written: u64,
+    ) -> std::result::Result<(), ExchangeError> {
+        let target = self.target.clone();
+        let write_err = |e, by_deadline, written: u64| ExchangeError {
+            error: io_error(e, Phase::Write, &target, deadline, by_deadline),
+            nothing_written: written == 0,
+            no_response: true,
+        };
+        if let Some(bytes) = body.as_bytes() {
+            let (limit, by_deadline) = deadline.limit(timeout);
+            return self
+                .stream
+                .write_all_vectored(&mut [IoSlice::new(bytes)], limit, &mut written)
+                .await
+                .map_err(|e| write_err(e, by_deadline, written));
+        }
         let declared = body.len();
         let mut sent: u64 = 0;
         let mut chunk = vec![0u8; BODY_CHUNK_SIZE];
@@ -163,6 +212,39 @@ impl Conn {
         timeout: Option<Duration>,
         deadline: &Deadline,
     ) -> std::result::Result<FinalHead, ExchangeError> {
+        let head = self
+            .read_heads(parser, exchange, timeout, deadline, None)
+            .await?;
+        Ok(head.expect("without a wait, only a final head returns"))
+    }
+
+    /// After a head sent with `Expect: 100-continue`: waits until `until`
+    /// for the server's `100 Continue` (`None`: send the body now, also
+    /// when the wait ran out) or a final response that comes instead
+    /// (`Some`: the body is not to be sent).
+    pub(crate) async fn await_continue(
+        &mut self,
+        parser: &mut HeadParser,
+        exchange: &mut Exchange,
+        timeout: Option<Duration>,
+        deadline: &Deadline,
+        until: Instant,
+    ) -> std::result::Result<Option<FinalHead>, ExchangeError> {
+        exchange.expect_continue();
+        self.read_heads(parser, exchange, timeout, deadline, Some(until))
+            .await
+    }
+
+    /// Reads response heads until the final one; with `wait_until`, also
+    /// stops at `100 Continue` or when that time comes (`None` then).
+    async fn read_heads(
+        &mut self,
+        parser: &mut HeadParser,
+        exchange: &mut Exchange,
+        timeout: Option<Duration>,
+        deadline: &Deadline,
+        wait_until: Option<Instant>,
+    ) -> std::result::Result<Option<FinalHead>, ExchangeError> {
         let mut received_any = self.start < self.end;
         loop {
             let parsed = parser
@@ -170,30 +252,44 @@ impl Conn {
                 .map_err(ExchangeError::fatal)?;
             if let Some(parsed) = parsed {
                 self.start += parsed.consumed;
+                parser.reset();
                 match exchange
                     .on_head(parsed.head, parsed.consumed, &self.target)
                     .map_err(ExchangeError::fatal)?
                 {
-                    HeadEvent::Interim => {
-                        parser.reset();
-                        continue;
-                    }
-                    HeadEvent::Final(head) => return Ok(head),
+                    HeadEvent::Continue if wait_until.is_some() => return Ok(None),
+                    HeadEvent::Interim | HeadEvent::Continue => continue,
+                    HeadEvent::Final(head) => return Ok(Some(head)),
                 }
             }
             let max_buffer = parser_limit(parser);
             deadline
                 .check("waiting for the response head", &self.target)
                 .map_err(ExchangeError::fatal)?;
-            let (limit, by_deadline) = deadline.limit(timeout);
-            let n = self
-                .fill(limit, max_buffer)
-                .await
-                .map_err(|e| ExchangeError {
-                    error: io_error(e, Phase::ReadHead, &self.target, deadline, by_deadline),
-                    nothing_written: false,
-                    no_response: !received_any,
-                })?;
+            let (mut limit, by_deadline) = deadline.limit(timeout);
+            let mut by_wait = false;
+            if let Some(until) = wait_until {
+                let left = until.saturating_duration_since(Instant::now());
+                if limit.is_none_or(|l| left <= l) {
+                    limit = Some(left);
+                    by_wait = true;
+                }
+            }
+            let n = match self.fill(limit, max_buffer).await {
+                Ok(n) => n,
+                // The wait for `100 Continue` ran out: the body goes now.
+                Err(e) if by_wait && e.kind() == std::io::ErrorKind::TimedOut => {
+                    exchange.stop_expecting();
+                    return Ok(None);
+                }
+                Err(e) => {
+                    return Err(ExchangeError {
+                        error: io_error(e, Phase::ReadHead, &self.target, deadline, by_deadline),
+                        nothing_written: false,
+                        no_response: !received_any,
+                    })
+                }
+            };
             if n == 0 {
                 let (msg, no_response) = if received_any {
                     (

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::Method;
 
@@ -65,7 +65,19 @@ pub struct HttpTransport {
     proxies: Arc<Routes<Option<Arc<Routed>>>>,
     /// The environment's proxies: for requests `proxies` has no entry for.
     env_proxies: Arc<Routes<Option<Arc<Routed>>>>,
+    /// `Expect: 100-continue` for bodies of at least this many bytes (or of
+    /// unknown length); `None`: never.
+    expect_threshold: Option<u64>,
+    /// How long to wait for `100 Continue` before sending the body anyway.
+    expect_wait: Duration,
 }
+
+/// The default body size from which a request asks `Expect: 100-continue`
+/// (curl's: 1 MiB).
+pub const DEFAULT_EXPECT_CONTINUE_THRESHOLD: u64 = 1 << 20;
+
+/// The default wait for `100 Continue` (curl's `--expect100-timeout`: 1 s).
+pub const DEFAULT_EXPECT_CONTINUE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A proxy as one transport's routing table holds it: with a number of its
 /// own, which the pool keys its connections by, so that connections through
@@ -108,7 +120,31 @@ impl HttpTransport {
             connect: Arc::default(),
             proxies: Arc::default(),
             env_proxies: Arc::default(),
+            expect_threshold: Some(DEFAULT_EXPECT_CONTINUE_THRESHOLD),
+            expect_wait: DEFAULT_EXPECT_CONTINUE_TIMEOUT,
         }
+    }
+
+    /// Sends a body of at least `threshold` bytes (or of unknown length)
+    /// with `Expect: 100-continue`, as curl does: the head goes first, and
+    /// the body only once the server answers `100 Continue` (or the wait of
+    /// [`expect_continue_timeout`](Self::expect_continue_timeout) runs
+    /// out). A server that answers at once (401, 413, 417, ...) gets no
+    /// body at all; after a 417 the request is sent again without the
+    /// expectation. `None` turns it off; a request that has an `Expect`
+    /// field of its own is sent as it is. Default: 1 MiB.
+    #[must_use]
+    pub fn expect_continue(mut self, threshold: impl Into<Option<u64>>) -> HttpTransport {
+        self.expect_threshold = threshold.into();
+        self
+    }
+
+    /// How long to wait for `100 Continue` before sending the body anyway
+    /// (curl's `--expect100-timeout`). Default: 1 s.
+    #[must_use]
+    pub fn expect_continue_timeout(mut self, wait: Duration) -> HttpTransport {
+        self.expect_wait = wait;
+        self
     }
 
     /// Sends every request through `proxy` (httpx's `HTTPTransport(proxy=...)`).
@@ -312,20 +348,20 @@ impl HttpTransport {
         if let Some(v) = via {
             v.proxy.check()?;
         }
+        let forward_to = via.filter(|_| forward).map(|v| &v.proxy);
+        // `Expect: 100-continue` for a large or unsized body, unless the
+        // request says otherwise (it has an `Expect` field of its own).
+        let mut expect = request.version() == http::Version::HTTP_11
+            && !body.is_empty()
+            && !request.headers().contains_key(http::header::EXPECT)
+            && self
+                .expect_threshold
+                .is_some_and(|t| body.len().is_none_or(|n| n >= t));
         let mut head = Vec::with_capacity(512);
-        match via {
-            Some(v) if forward => forward_head(request, framing, &v.proxy, None, &mut head)?,
-            _ => h1::encode_request_head_version(
-                &method,
-                url,
-                request.headers(),
-                framing,
-                request.version(),
-                &mut head,
-            )?,
-        }
+        encode_head(request, framing, forward_to, None, expect, &mut head)?;
         // Whether a proxy's Digest challenge was answered (once).
         let mut proxy_answered = false;
+        let mut proxy_answer = None;
 
         let started = Instant::now();
         let mut retried = false;
@@ -374,15 +410,32 @@ impl HttpTransport {
                 self.h1.max_head_size,
             );
             let chunked = framing == BodyFraming::Chunked;
-            let mut result = conn
-                .write_request(
+            // A final response that came before the body (which then was
+            // never sent), with `Expect: 100-continue`.
+            let mut early = None;
+            let mut result = if expect {
+                send_expecting(
+                    &mut conn,
+                    &head,
+                    &mut body,
+                    chunked,
+                    (&mut parser, &mut exchange),
+                    &timeout,
+                    &deadline,
+                    self.expect_wait,
+                )
+                .await
+                .map(|answer| early = answer)
+            } else {
+                conn.write_request(
                     &head,
                     &mut body,
                     chunked,
                     timeout.write_timeout(),
                     &deadline,
                 )
-                .await;
+                .await
+            };
             // The exchange's rules decide: a retry on a fresh connection
             // (a kept-alive one the server had closed), or a look for the
             // response a server sent before reading the whole upload.
@@ -404,16 +457,38 @@ impl HttpTransport {
                 exchange.request_cut_short();
             }
             if result.is_ok() || answered_early {
-                match conn
-                    .read_head(
-                        &mut parser,
-                        &mut exchange,
-                        timeout.read_timeout(),
-                        &deadline,
-                    )
-                    .await
-                {
+                let read = match early.take() {
+                    Some(answer) => Ok(answer),
+                    None => {
+                        conn.read_head(
+                            &mut parser,
+                            &mut exchange,
+                            timeout.read_timeout(),
+                            &deadline,
+                        )
+                        .await
+                    }
+                };
+                match read {
                     Ok(response_head) => {
+                        // 417: the server refuses the expectation before the
+                        // body went: the request again without it (on a new
+                        // connection: this one is not reused).
+                        if expect
+                            && response_head.head.status == http::StatusCode::EXPECTATION_FAILED
+                        {
+                            expect = false;
+                            head.clear();
+                            encode_head(
+                                request,
+                                framing,
+                                forward_to,
+                                proxy_answer.as_ref(),
+                                false,
+                                &mut head,
+                            )?;
+                            continue;
+                        }
                         // A forward proxy's Digest challenge the proxy
                         // credentials answer: the request again, answered.
                         let answer = match via {
@@ -422,9 +497,17 @@ impl HttpTransport {
                             }
                             _ => None,
                         };
-                        if let (Some(answer), Some(v)) = (answer, via) {
+                        if let Some(answer) = answer {
                             head.clear();
-                            forward_head(request, framing, &v.proxy, Some(&answer), &mut head)?;
+                            encode_head(
+                                request,
+                                framing,
+                                forward_to,
+                                Some(&answer),
+                                expect,
+                                &mut head,
+                            )?;
+                            proxy_answer = Some(answer);
                             proxy_answered = true;
                             continue;
                         }
@@ -451,34 +534,99 @@ impl HttpTransport {
     }
 }
 
-/// Writes `request`'s head for a forward proxy into `out`: the absolute URL,
-/// and the proxy's own headers (its credentials, or `authorization`
-/// answering its challenge) unless the request has them.
-fn forward_head(
+/// Writes `request`'s head into `out`: as it is; for a forward proxy
+/// (`forward_to`) with the absolute URL and the proxy's own headers (its
+/// credentials, or `authorization` answering its challenge) unless the
+/// request has them; with `Expect: 100-continue` when `expect`.
+fn encode_head(
     request: &Request,
     framing: BodyFraming,
-    proxy: &Proxy,
+    forward_to: Option<&Proxy>,
     authorization: Option<&http::HeaderValue>,
+    expect: bool,
     out: &mut Vec<u8>,
 ) -> Result<()> {
+    if forward_to.is_none() && !expect {
+        return h1::encode_request_head_version(
+            request.method(),
+            request.url(),
+            request.headers(),
+            framing,
+            request.version(),
+            out,
+        );
+    }
     let mut headers = request.headers().clone();
-    for (name, value) in &proxy.headers {
-        if !headers.contains_key(name) {
-            headers.insert(name, value.clone());
+    if let Some(proxy) = forward_to {
+        for (name, value) in &proxy.headers {
+            if !headers.contains_key(name) {
+                headers.insert(name, value.clone());
+            }
+        }
+        if let Some(value) = authorization {
+            headers.insert(http::header::PROXY_AUTHORIZATION, value.clone());
         }
     }
-    if let Some(value) = authorization {
-        headers.insert(http::header::PROXY_AUTHORIZATION, value.clone());
+    if expect {
+        headers.insert(
+            http::header::EXPECT,
+            http::HeaderValue::from_static("100-continue"),
+        );
     }
+    let target = match forward_to {
+        Some(_) => RequestTarget::Absolute,
+        None => RequestTarget::Origin,
+    };
     h1::encode_request_head_to(
         request.method(),
         request.url(),
         &headers,
         framing,
         request.version(),
-        RequestTarget::Absolute,
+        target,
         out,
     )
+}
+
+#[maybe]
+/// Sends `head` with `Expect: 100-continue` in it, waits up to `wait` for
+/// the server's `100 Continue`, then sends `body`; a final response that
+/// comes first is returned and the body is never sent.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one step of send_request, its state passed in"
+)]
+async fn send_expecting(
+    conn: &mut Conn,
+    head: &[u8],
+    body: &mut crate::Body,
+    chunked: bool,
+    (parser, exchange): (&mut HeadParser, &mut Exchange),
+    timeout: &Timeout,
+    deadline: &Deadline,
+    wait: Duration,
+) -> std::result::Result<Option<h1::FinalHead>, ExchangeError> {
+    conn.write_head(head, timeout.write_timeout(), deadline)
+        .await?;
+    let now = Instant::now();
+    let until = now
+        .checked_add(wait)
+        .unwrap_or(now + Duration::from_secs(86_400 * 365));
+    if let Some(answer) = conn
+        .await_continue(parser, exchange, timeout.read_timeout(), deadline, until)
+        .await?
+    {
+        return Ok(Some(answer));
+    }
+    conn.write_body(
+        body,
+        chunked,
+        timeout.write_timeout(),
+        deadline,
+        head.len() as u64,
+    )
+    .await?;
+    Ok(None)
 }
 
 /// The answer to a forward proxy's 407 Digest challenge, for the request

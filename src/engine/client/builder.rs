@@ -41,6 +41,8 @@ pub struct ClientBuilder {
     local_address: Option<IpAddr>,
     uds: Option<std::path::PathBuf>,
     retries: u32,
+    expect_continue: Option<Option<u64>>,
+    expect_continue_timeout: Option<std::time::Duration>,
     tls: TlsOptions,
     transport: Option<Hop>,
     /// Proxies, direct routes and mounts, with their patterns, in the
@@ -123,6 +125,8 @@ impl ClientBuilder {
             local_address: None,
             uds: None,
             retries: 0,
+            expect_continue: None,
+            expect_continue_timeout: None,
             tls: TlsOptions::default(),
             transport: None,
             routes: Vec::new(),
@@ -460,6 +464,23 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends a body of at least `threshold` bytes (or of unknown length)
+    /// with `Expect: 100-continue`, as curl does; `None` turns it off.
+    /// See [`HttpTransport::expect_continue`]. Default: 1 MiB. A setting of
+    /// the built-in transport: with a custom `transport()`, `build()` fails.
+    pub fn expect_continue(mut self, threshold: impl Into<Option<u64>>) -> ClientBuilder {
+        self.expect_continue = Some(threshold.into());
+        self.for_transport("expect_continue")
+    }
+
+    /// How long to wait for `100 Continue` before sending the body anyway
+    /// (curl's `--expect100-timeout`). Default: 1 s. A setting of the
+    /// built-in transport.
+    pub fn expect_continue_timeout(mut self, wait: std::time::Duration) -> ClientBuilder {
+        self.expect_continue_timeout = Some(wait);
+        self.for_transport("expect_continue_timeout")
+    }
+
     /// Sends requests whose URL matches `pattern` through `proxy` (httpx's
     /// `mounts` with a proxy; curl's `-x`).
     ///
@@ -593,6 +614,12 @@ impl ClientBuilder {
                     t = t.uds(path);
                 }
                 t = t.retries(self.retries);
+                if let Some(threshold) = self.expect_continue {
+                    t = t.expect_continue(threshold);
+                }
+                if let Some(wait) = self.expect_continue_timeout {
+                    t = t.expect_continue_timeout(wait);
+                }
                 #[cfg(feature = "rustls")]
                 if !self.tls.is_default() {
                     t = t.use_preconfigured_tls(crate::tls::build_config(&self.tls)?);

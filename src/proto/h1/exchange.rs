@@ -21,6 +21,10 @@ pub enum HeadEvent {
     /// An interim response (100 Continue, 103 Early Hints, ...): the final
     /// one follows; parse the next head.
     Interim,
+    /// `100 Continue` answering a request sent with `Expect: 100-continue`
+    /// (see [`Exchange::expect_continue`]): send the body now; the final
+    /// response follows.
+    Continue,
     /// The final response.
     Final(FinalHead),
 }
@@ -50,6 +54,9 @@ pub struct Exchange {
     interim_bytes: usize,
     /// The request was not sent whole (the server answered early).
     cut_short: bool,
+    /// The head went with `Expect: 100-continue` and the body waits for
+    /// the server's `100 Continue`.
+    expecting: bool,
 }
 
 impl Exchange {
@@ -69,7 +76,23 @@ impl Exchange {
             interim: 0,
             interim_bytes: 0,
             cut_short: false,
+            expecting: false,
         }
+    }
+
+    /// The head was sent with `Expect: 100-continue` and the body is held
+    /// back: a `100 Continue` is then [`HeadEvent::Continue`], and a final
+    /// response that comes first means the body is never sent (so the
+    /// connection is not reused).
+    pub fn expect_continue(&mut self) {
+        self.expecting = true;
+    }
+
+    /// The body is sent without waiting longer for `100 Continue` (the
+    /// wait timed out): a `100` that comes later is an ordinary interim
+    /// response.
+    pub fn stop_expecting(&mut self) {
+        self.expecting = false;
     }
 
     /// The request could not be sent whole (the server answered before it
@@ -111,13 +134,20 @@ impl Exchange {
                     ),
                 ));
             }
+            if self.expecting && head.status == StatusCode::CONTINUE {
+                self.expecting = false;
+                return Ok(HeadEvent::Continue);
+            }
             return Ok(HeadEvent::Interim);
         }
         let framing = response_framing(&self.method, head.status, head.version, &head.headers)?;
         // An HTTP/1.0 request did not offer keep-alive: the server closes. A
         // connection whose request was not sent whole is never reused.
+        // A final response while the body waits for `100 Continue`: the
+        // body is never sent, and the server may still be reading for it.
         let keep_alive = !framing.must_close
             && !self.cut_short
+            && !self.expecting
             && !self.request_close
             && self.request_version == Version::HTTP_11
             && response_keeps_alive(head.version, &head.headers);
@@ -217,7 +247,7 @@ mod tests {
                         Some(p) => {
                             start += p.consumed;
                             match ex.on_head(p.head, p.consumed, "s").map_err(|e| e.kind())? {
-                                HeadEvent::Interim => parser.reset(),
+                                HeadEvent::Interim | HeadEvent::Continue => parser.reset(),
                                 HeadEvent::Final(f) => {
                                     return Ok((
                                         f.head.status.as_u16(),
@@ -330,6 +360,87 @@ mod tests {
             panic!("final")
         };
         assert!(!f.keep_alive);
+    }
+
+    /// Feeds `raw` to an exchange expecting `100 Continue`; the events.
+    fn expecting(raw: &[u8]) -> Vec<String> {
+        let mut ex = Exchange::new(&Method::PUT, Version::HTTP_11, &HeaderMap::new(), 64 * 1024);
+        ex.expect_continue();
+        let mut parser = HeadParser::new(64 * 1024, 100);
+        let mut start = 0;
+        let mut events = Vec::new();
+        while let Some(p) = parser.parse(&raw[start..]).unwrap() {
+            start += p.consumed;
+            parser.reset();
+            match ex.on_head(p.head, p.consumed, "s").unwrap() {
+                HeadEvent::Interim => events.push("interim".to_string()),
+                HeadEvent::Continue => events.push("continue".to_string()),
+                HeadEvent::Final(f) => {
+                    events.push(format!(
+                        "final {} keep-alive {}",
+                        f.head.status.as_u16(),
+                        f.keep_alive
+                    ));
+                    break;
+                }
+            }
+        }
+        events
+    }
+
+    #[test]
+    fn expect_continue() {
+        // 100 releases the body; a final response after it keeps the
+        // connection as usual.
+        assert_eq!(
+            expecting(
+                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n"
+            ),
+            ["continue", "final 201 keep-alive true"]
+        );
+        // Other interim responses first (103), then 100.
+        assert_eq!(
+            expecting(b"HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+            ["interim", "continue", "final 200 keep-alive true"]
+        );
+        // A final answer before the body (417, 401, 413): the body is never
+        // sent, so the connection is not reused.
+        for status in [417, 401, 413] {
+            let raw = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
+            assert_eq!(
+                expecting(raw.as_bytes()),
+                [format!("final {status} keep-alive false")]
+            );
+        }
+        // A second 100 after the first is an ordinary interim response.
+        assert_eq!(
+            expecting(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"),
+            ["continue", "interim", "final 200 keep-alive true"]
+        );
+        // After the wait timed out and the body went anyway, a late 100 is
+        // interim and the final response keeps the connection.
+        let mut ex = Exchange::new(&Method::PUT, Version::HTTP_11, &HeaderMap::new(), 64 * 1024);
+        ex.expect_continue();
+        ex.stop_expecting();
+        let mut parser = HeadParser::new(64 * 1024, 100);
+        let p = parser
+            .parse(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            ex.on_head(p.head, p.consumed, "s").unwrap(),
+            HeadEvent::Interim
+        ));
+        // Without expect_continue, 100 is interim.
+        let mut ex = Exchange::new(&Method::PUT, Version::HTTP_11, &HeaderMap::new(), 64 * 1024);
+        let p = HeadParser::new(1024, 10)
+            .parse(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            ex.on_head(p.head, p.consumed, "s").unwrap(),
+            HeadEvent::Interim
+        ));
     }
 
     #[test]
