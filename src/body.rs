@@ -31,11 +31,23 @@ pub struct Body {
     pub(crate) inner: Inner,
 }
 
+/// Opens a fresh reader over a replayable body's bytes, from the start.
+pub(crate) type Opener =
+    std::sync::Arc<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
 pub(crate) enum Inner {
     Empty,
     Bytes(Bytes),
     Reader {
         reader: Box<dyn Read + Send>,
+        len: Option<u64>,
+    },
+    /// A stream that can be read again from the start (a file, reopened by
+    /// its path; a multipart form of bytes and files): opened when first
+    /// read, and opened afresh by each copy.
+    Replayable {
+        open: Opener,
+        reader: Option<Box<dyn Read + Send>>,
         len: Option<u64>,
     },
     #[cfg(feature = "async")]
@@ -84,12 +96,56 @@ impl Body {
         }
     }
 
+    /// The file at `path`, streamed when sent and read again from its start
+    /// when the request must be sent again (a 307/308 redirect, an auth
+    /// challenge, a retry on a stale connection), as an in-memory body is.
+    /// Its length is read now and sent as `Content-Length`; a file that is
+    /// shorter when sent fails the request.
+    ///
+    /// # Errors
+    /// `RequestBody` when the file's metadata cannot be read, or it is not
+    /// a regular file.
+    pub fn file(path: impl AsRef<std::path::Path>) -> crate::Result<Body> {
+        let path = path.as_ref().to_path_buf();
+        let meta = std::fs::metadata(&path).map_err(|e| {
+            crate::Error::new(
+                crate::ErrorKind::RequestBody,
+                format!("cannot read {} for a request body", path.display()),
+            )
+            .with_source(e)
+        })?;
+        if !meta.is_file() {
+            return Err(crate::Error::new(
+                crate::ErrorKind::RequestBody,
+                format!("{} is not a regular file", path.display()),
+            ));
+        }
+        let open: Opener = std::sync::Arc::new(move || {
+            let file = std::fs::File::open(&path).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("opening {}: {e}", path.display()))
+            })?;
+            Ok(Box::new(file) as Box<dyn Read + Send>)
+        });
+        Ok(Body::replayable(open, Some(meta.len())))
+    }
+
+    /// A body read from what `open` gives, opened afresh for every send.
+    pub(crate) fn replayable(open: Opener, len: Option<u64>) -> Body {
+        Body {
+            inner: Inner::Replayable {
+                open,
+                reader: None,
+                len,
+            },
+        }
+    }
+
     /// The length, when known before sending.
     pub fn len(&self) -> Option<u64> {
         match &self.inner {
             Inner::Empty => Some(0),
             Inner::Bytes(b) => Some(b.len() as u64),
-            Inner::Reader { len, .. } => *len,
+            Inner::Reader { len, .. } | Inner::Replayable { len, .. } => *len,
             #[cfg(feature = "async")]
             Inner::AsyncReader { len, .. } | Inner::Stream { len, .. } => *len,
         }
@@ -109,14 +165,17 @@ impl Body {
         }
     }
 
-    /// A copy of an in-memory body (cheap: the bytes are shared); `None` for a
-    /// streaming body, which can be sent only once.
+    /// A copy of an in-memory body (cheap: the bytes are shared) or of a
+    /// replayable one ([`Body::file`], a multipart form of bytes and
+    /// files: the copy reads from the start); `None` for a stream from a
+    /// reader, which can be sent only once.
     pub fn try_clone(&self) -> Option<Body> {
         match &self.inner {
             Inner::Empty => Some(Body::empty()),
             Inner::Bytes(b) => Some(Body {
                 inner: Inner::Bytes(b.clone()),
             }),
+            Inner::Replayable { open, len, .. } => Some(Body::replayable(open.clone(), *len)),
             _ => None,
         }
     }
@@ -124,8 +183,18 @@ impl Body {
     /// Reads from a blocking `Read` body (retrying interrupted reads);
     /// `None` for other kinds of body.
     pub(crate) fn read_blocking(&mut self, buf: &mut [u8]) -> Option<std::io::Result<usize>> {
-        let Inner::Reader { reader, .. } = &mut self.inner else {
-            return None;
+        let reader = match &mut self.inner {
+            Inner::Reader { reader, .. } => reader,
+            Inner::Replayable { open, reader, .. } => {
+                if reader.is_none() {
+                    match open() {
+                        Ok(r) => *reader = Some(r),
+                        Err(e) => return Some(Err(e)),
+                    }
+                }
+                reader.as_mut().expect("opened above")
+            }
+            _ => return None,
         };
         loop {
             match reader.read(buf) {
@@ -152,6 +221,7 @@ impl fmt::Debug for Body {
             Inner::Empty => f.write_str("Body(empty)"),
             Inner::Bytes(b) => write!(f, "Body({} bytes)", b.len()),
             Inner::Reader { len, .. } => write!(f, "Body(reader, length {len:?})"),
+            Inner::Replayable { len, .. } => write!(f, "Body(replayable stream, length {len:?})"),
             #[cfg(feature = "async")]
             Inner::AsyncReader { len, .. } => write!(f, "Body(async reader, length {len:?})"),
             #[cfg(feature = "async")]

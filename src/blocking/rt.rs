@@ -409,7 +409,9 @@ pub(crate) fn read_user_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usiz
     match &mut body.inner {
         Inner::Empty => Ok(0),
         Inner::Bytes(_) => Err(io::Error::other("in-memory body is sent directly")),
-        Inner::Reader { .. } => body.read_blocking(buf).expect("a Read body"),
+        Inner::Reader { .. } | Inner::Replayable { .. } => {
+            body.read_blocking(buf).expect("a Read body")
+        }
         #[cfg(feature = "async")]
         Inner::AsyncReader { .. } | Inner::Stream { .. } => Err(io::Error::new(
             io::ErrorKind::Unsupported,

@@ -362,6 +362,13 @@ impl HttpTransport {
         // Whether a proxy's Digest challenge was answered (once).
         let mut proxy_answered = false;
         let mut proxy_answer = None;
+        // A replayable stream (a file, a form of files) is sent again from
+        // a fresh copy; an in-memory body is sent again as it is.
+        let spare = if body.is_streaming() {
+            body.try_clone()
+        } else {
+            None
+        };
 
         let started = Instant::now();
         let mut retried = false;
@@ -439,7 +446,7 @@ impl HttpTransport {
             // The exchange's rules decide: a retry on a fresh connection
             // (a kept-alive one the server had closed), or a look for the
             // response a server sent before reading the whole upload.
-            let replayable = is_idempotent(&method) && !body.is_streaming();
+            let replayable = is_idempotent(&method) && (!body.is_streaming() || spare.is_some());
             let failure = |e: &ExchangeError| Failure {
                 reused,
                 retried,
@@ -492,7 +499,11 @@ impl HttpTransport {
                         // A forward proxy's Digest challenge the proxy
                         // credentials answer: the request again, answered.
                         let answer = match via {
-                            Some(v) if forward && !proxy_answered && !body.is_streaming() => {
+                            Some(v)
+                                if forward
+                                    && !proxy_answered
+                                    && (!body.is_streaming() || spare.is_some()) =>
+                            {
                                 proxy_digest(&v.proxy, &response_head.head, &head, body.as_bytes())?
                             }
                             _ => None,
@@ -509,6 +520,7 @@ impl HttpTransport {
                             )?;
                             proxy_answer = Some(answer);
                             proxy_answered = true;
+                            refresh(&mut body, &spare);
                             continue;
                         }
                         let ctx = BodyContext {
@@ -527,10 +539,19 @@ impl HttpTransport {
             let e = result.expect_err("Ok returned above");
             if retry(&e) {
                 retried = true;
+                refresh(&mut body, &spare);
                 continue;
             }
             return Err(e.error);
         }
+    }
+}
+
+/// Puts a fresh copy of a replayable stream (`spare`) in `body`, to send
+/// it again from its start; an in-memory body stays as it is.
+fn refresh(body: &mut crate::Body, spare: &Option<crate::Body>) {
+    if let Some(copy) = spare.as_ref().and_then(crate::Body::try_clone) {
+        *body = copy;
     }
 }
 

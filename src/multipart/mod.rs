@@ -357,29 +357,69 @@ impl Multipart {
             .map(|(name, part)| Bytes::from(self.head(name, part)))
             .collect();
         // Each part's head, content and CRLF, then the closing delimiter.
-        let mut ordered = Vec::with_capacity(heads.len() * 3 + 1);
+        let crlf = || Bytes::from_static(b"\r\n");
+        let closing = Bytes::from(encode::closing(&self.boundary));
+        let replayable = self
+            .parts
+            .iter()
+            .all(|(_, p)| !matches!(p.source, Source::Reader { .. }));
+        if replayable {
+            // Bytes and files only: the form can be read again from its
+            // start (for a redirect or an auth challenge), reopening files.
+            let mut spec = Vec::with_capacity(heads.len() * 3 + 1);
+            for ((_, part), head) in self.parts.into_iter().zip(heads) {
+                spec.push(Spec::Bytes(head));
+                spec.push(match part.source {
+                    Source::Bytes(b) => Spec::Bytes(b),
+                    Source::File { path, len } => Spec::File(path, len),
+                    Source::Reader { .. } => unreachable!("checked above"),
+                });
+                spec.push(Spec::Bytes(crlf()));
+            }
+            spec.push(Spec::Bytes(closing));
+            let spec = std::sync::Arc::new(spec);
+            let open: crate::body::Opener = std::sync::Arc::new(move || {
+                let segments = spec.iter().map(Spec::segment).collect();
+                Ok(Box::new(FormReader { segments }) as Box<dyn Read + Send>)
+            });
+            return Ok((Body::replayable(open, len), content_type));
+        }
+        let mut segments = std::collections::VecDeque::with_capacity(heads.len() * 3 + 1);
         for ((_, part), head) in self.parts.into_iter().zip(heads) {
-            ordered.push(Segment::Bytes(head));
-            ordered.push(match part.source {
+            segments.push_back(Segment::Bytes(head));
+            segments.push_back(match part.source {
                 Source::Bytes(b) => Segment::Bytes(b),
-                Source::File { path, len } => Segment::File {
-                    path,
-                    len,
-                    file: None,
-                },
+                Source::File { path, len } => Spec::File(path, len).segment(),
                 Source::Reader { reader, len } => Segment::Reader { reader, len },
             });
-            ordered.push(Segment::Bytes(Bytes::from_static(b"\r\n")));
+            segments.push_back(Segment::Bytes(crlf()));
         }
-        ordered.push(Segment::Bytes(Bytes::from(encode::closing(&self.boundary))));
-        let reader = FormReader {
-            segments: ordered.into(),
-        };
+        segments.push_back(Segment::Bytes(closing));
+        let reader = FormReader { segments };
         let body = match len {
             Some(n) => Body::sized(reader, n),
             None => Body::new(reader),
         };
         Ok((body, content_type))
+    }
+}
+
+/// A piece of a replayable form, from which each reading starts afresh.
+enum Spec {
+    Bytes(Bytes),
+    File(PathBuf, u64),
+}
+
+impl Spec {
+    fn segment(&self) -> Segment {
+        match self {
+            Spec::Bytes(b) => Segment::Bytes(b.clone()),
+            Spec::File(path, len) => Segment::File {
+                path: path.clone(),
+                len: *len,
+                file: None,
+            },
+        }
     }
 }
 

@@ -447,7 +447,9 @@ pub(crate) async fn read_user_body(body: &mut Body, buf: &mut [u8]) -> io::Resul
     match &mut body.inner {
         Inner::Empty => Ok(0),
         Inner::Bytes(_) => Err(io::Error::other("in-memory body is sent directly")),
-        Inner::Reader { .. } => body.read_blocking(buf).expect("a Read body"),
+        Inner::Reader { .. } | Inner::Replayable { .. } => {
+            body.read_blocking(buf).expect("a Read body")
+        }
         Inner::AsyncReader { reader, .. } => reader.read(buf).await,
         Inner::Stream { stream, rest, .. } => {
             while rest.is_empty() {

@@ -10,7 +10,7 @@ fn recording_server() -> Server {
 scenario! {
     async fn a_form_with_fields_and_a_file_arrives_as_sent() {
         let server = recording_server();
-        let dir = std::env::temp_dir().join(format!("ferrohttp-mp-it-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("ferrohttp-mp-it-{}-{}", std::process::id(), module_path!().replace("::", "-")));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("upload-{}.txt", line!()));
         let content: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
@@ -67,5 +67,115 @@ scenario! {
         let e = Client::new().post(server.url("/")).multipart(form).send().await.unwrap_err();
         assert_eq!(e.kind(), ferrohttp::ErrorKind::LocalProtocol);
         assert!(server.requests().is_empty());
+    }
+}
+
+/// A server that redirects `/from` to `/to` with `status` and answers
+/// `/to` with the length of the body it got.
+fn redirecting(status: u16) -> Server {
+    Server::http(move |req| {
+        if req.target == "/from" {
+            Reply::raw(format!(
+                "HTTP/1.1 {status} Moved\r\nlocation: /to\r\ncontent-length: 0\r\n\r\n"
+            ))
+        } else {
+            Reply::ok(format!("got {}", req.body.len()))
+        }
+    })
+}
+
+scenario! {
+    async fn files_and_forms_of_files_are_sent_again_on_307_and_308() {
+        let dir = std::env::temp_dir().join(format!("ferrohttp-replay-{}-{}", std::process::id(), module_path!().replace("::", "-")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("body-{}.bin", line!()));
+        std::fs::write(&path, vec![42u8; 300_000]).unwrap();
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        for status in [307, 308] {
+            let server = redirecting(status);
+            // A file body: read again from its start.
+            let body = ferrohttp::Body::file(&path).unwrap();
+            assert!(body.try_clone().is_some(), "a file body can be replayed");
+            let r = client.post(server.url("/from")).body(body).send().await.unwrap();
+            let text = r.text().await.unwrap();
+            assert_eq!(text, "got 300000");
+            let reqs = server.requests();
+            assert_eq!((reqs[0].body.len(), reqs[1].body.len()), (300_000, 300_000));
+            assert_eq!(reqs[0].header("content-length"), Some("300000"));
+            // A form of a file and bytes: the same bytes twice.
+            let form = Multipart::new()
+                .text("k", "v")
+                .file("f", &path)
+                .unwrap()
+                .part("b", Part::bytes(vec![1u8, 2]));
+            let r = client.post(server.url("/from")).multipart(form).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            let reqs = server.requests();
+            assert_eq!(reqs[2].body, reqs[3].body, "the form again, from its start");
+            assert!(reqs[3].body.len() > 300_000);
+            // A form with a reader part cannot be sent again: a clear error.
+            let form = Multipart::new().part("r", Part::reader(std::io::Cursor::new(vec![1u8; 10]), Some(10)));
+            let e = client.post(server.url("/from")).multipart(form).send().await.unwrap_err();
+            assert_eq!(e.kind(), ferrohttp::ErrorKind::StreamConsumed, "{e}");
+            assert!(e.to_string().contains("stream"), "{e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+scenario! {
+    async fn a_file_body_is_retried_on_a_stale_connection() {
+        // The first answer keeps the connection in the client's pool, then
+        // the server closes it: the PUT that meets it is sent again, from
+        // the file's start, on a new connection.
+        let server = Server::http(|req| {
+            if req.target == "/first" {
+                Reply::close("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            } else {
+                Reply::ok(format!("got {}", req.body.len()))
+            }
+        });
+        let dir = std::env::temp_dir().join(format!("ferrohttp-stale-{}-{}", std::process::id(), module_path!().replace("::", "-")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("put-{}.bin", line!()));
+        std::fs::write(&path, vec![7u8; 100_000]).unwrap();
+        let client = Client::new();
+        client.get(server.url("/first")).send().await.unwrap().bytes().await.unwrap();
+        pause(std::time::Duration::from_millis(100)).await;
+        let body = ferrohttp::Body::file(&path).unwrap();
+        let r = client.put(server.url("/put")).body(body).send().await.unwrap();
+        let text = r.text().await.unwrap();
+        assert_eq!(text, "got 100000");
+        let put = server.requests().into_iter().find(|r| r.target == "/put").unwrap();
+        assert_eq!(put.connection, 1, "on a new connection");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+scenario! {
+    async fn a_form_of_files_answers_a_digest_challenge() {
+        let server = Server::http(|req| {
+            if req.header("authorization").is_none() {
+                Reply::raw(
+                    "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Digest realm=\"r\", nonce=\"n\", qop=\"auth\"\r\ncontent-length: 0\r\n\r\n",
+                )
+            } else {
+                Reply::ok(format!("got {}", req.body.len()))
+            }
+        });
+        let dir = std::env::temp_dir().join(format!("ferrohttp-digest-{}-{}", std::process::id(), module_path!().replace("::", "-")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("f-{}.txt", line!()));
+        std::fs::write(&path, vec![b'd'; 50_000]).unwrap();
+        let client = Client::builder().auth(ferrohttp::DigestAuth::new("u", "p")).build().unwrap();
+        let form = Multipart::new().file("f", &path).unwrap();
+        let len = form.len().unwrap();
+        let r = client.post(server.url("/")).multipart(form).send().await.unwrap();
+        let text = r.text().await.unwrap();
+        assert_eq!(text, format!("got {len}"));
+        let reqs = server.requests();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0].body, reqs[1].body, "the form sent again from its start");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
