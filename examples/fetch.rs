@@ -43,6 +43,7 @@ Usage: fetch [options...] <url>
  -F, --form <name=content>  Multipart form field: value, @file (upload) or <file
                             (contents as the value); ;type= and ;filename= after it
      --form-string <n=v>    Multipart form field, taken literally
+ -T, --upload-file <file>   Upload this file with PUT ('-': standard input)
  -G, --get                  Put the post data in the URL and use GET
  -X, --request <method>     Specify request method to use
  -H, --header <header>      Pass custom header(s) to server ('K:' removes K)
@@ -112,6 +113,8 @@ struct Options {
     headers: Vec<String>,
     data: Vec<Data>,
     json: Vec<String>,
+    /// `-T`: the file to PUT.
+    upload_file: Option<String>,
     /// `-F` (false) and `--form-string` (true) fields, in order.
     form: Vec<(String, bool)>,
     get: bool,
@@ -240,7 +243,7 @@ fn main() -> ExitCode {
 
 /// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
 fn expand_short(args: &[String]) -> Vec<String> {
-    const WITH_VALUE: &str = "XHdoeAmEubcyYxUF";
+    const WITH_VALUE: &str = "XHdoeAmEubcyYxUFT";
     let mut out = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
@@ -291,6 +294,7 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "--data-urlencode" => o.data.push(Data::UrlEncode(value(&mut i, a)?)),
             "--json" => o.json.push(value(&mut i, a)?),
             "-F" | "--form" => o.form.push((value(&mut i, a)?, false)),
+            "-T" | "--upload-file" => o.upload_file = Some(value(&mut i, a)?),
             "--form-string" => o.form.push((value(&mut i, a)?, true)),
             "-G" | "--get" => o.get = true,
             "-o" | "--output" => o.output = Some(value(&mut i, a)?),
@@ -628,6 +632,14 @@ fn run(o: &Options) -> Result<u8, Failure> {
     if !url.contains("://") {
         url = format!("http://{url}"); // curl guesses http for a bare host
     }
+    // curl's -T to a URL ending in '/' appends the file's name.
+    if let Some(path) = o.upload_file.as_deref().filter(|p| *p != "-") {
+        if url.ends_with('/') {
+            if let Some(name) = std::path::Path::new(path).file_name() {
+                url.push_str(&name.to_string_lossy());
+            }
+        }
+    }
     if o.get {
         if let Some(q) = joined_data(&o.data)? {
             let q = String::from_utf8_lossy(&q).into_owned();
@@ -828,6 +840,17 @@ fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::R
         }
         body = Some(all.into());
         content_type = Some("application/json");
+    } else if let Some(path) = &o.upload_file {
+        body = Some(if path == "-" {
+            Body::new(io::stdin())
+        } else {
+            Body::file(path).map_err(|e| {
+                Failure::new(
+                    26,
+                    format!("Failed to open/read local data from file/application: {e}"),
+                )
+            })?
+        });
     } else if !o.form.is_empty() {
         let (b, ct) = form_body(&o.form)?;
         body = Some(b);
@@ -840,6 +863,7 @@ fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::R
         Some(m) => Method::from_bytes(m.as_bytes())
             .map_err(|_| Failure::new(2, format!("invalid request method {m:?}")))?,
         None if o.head => Method::HEAD,
+        None if o.upload_file.is_some() => Method::PUT,
         None if body.is_some() => Method::POST,
         None => Method::GET,
     };
@@ -869,7 +893,17 @@ fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::R
     for h in &o.headers {
         apply_header(headers, h)?;
     }
-    if let Some(b) = body {
+    if let Some(mut b) = body {
+        // An upload bar for a body worth one, as curl's meter shows it.
+        if !o.silent && io::stderr().is_terminal() && b.len().is_none_or(|n| n >= 64 * 1024) {
+            let bar = bar_for(b.len());
+            b = b.with_upload_progress(move |sent, total| {
+                bar.set_position(sent);
+                if Some(sent) == total {
+                    bar.finish();
+                }
+            });
+        }
         *request.body_mut() = b;
     }
     Ok(request)
@@ -957,7 +991,12 @@ fn apply_header(headers: &mut ferrohttp::HeaderMap, h: &str) -> Result<(), Failu
 }
 
 fn progress_bar(response: &Response) -> indicatif::ProgressBar {
-    let bar = match response.content_length() {
+    bar_for(response.content_length())
+}
+
+/// A transfer's bar: `len` bytes, or a spinner when unknown.
+fn bar_for(len: Option<u64>) -> indicatif::ProgressBar {
+    let bar = match len {
         Some(len) => indicatif::ProgressBar::new(len),
         None => indicatif::ProgressBar::new_spinner(),
     };

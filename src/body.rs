@@ -31,6 +31,47 @@ pub struct Body {
     pub(crate) inner: Inner,
 }
 
+/// Told of an upload's progress: bytes handed to the connection so far, and
+/// the body's length when known.
+pub(crate) type ProgressFn = std::sync::Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
+
+/// A reader that reports how much of it was read.
+struct Counting<R> {
+    inner: R,
+    sent: u64,
+    total: Option<u64>,
+    progress: ProgressFn,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.sent += n as u64;
+            (self.progress)(self.sent, self.total);
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counting<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len() - before;
+        if n > 0 {
+            self.sent += n as u64;
+            (self.progress)(self.sent, self.total);
+        }
+        polled
+    }
+}
+
 /// Opens a fresh reader over a replayable body's bytes, from the start.
 pub(crate) type Opener =
     std::sync::Arc<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
@@ -127,6 +168,94 @@ impl Body {
             Ok(Box::new(file) as Box<dyn Read + Send>)
         });
         Ok(Body::replayable(open, Some(meta.len())))
+    }
+
+    /// This body, reporting its upload: `progress(sent, total)` is called
+    /// as bytes of it are handed to the connection (`total` is the length
+    /// when known), from the thread or task that sends the request. A
+    /// replayable body counts again from 0 when it is sent again.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let sent = Arc::new(AtomicU64::new(0));
+    /// let seen = sent.clone();
+    /// let body = ferrohttp::Body::from(vec![0u8; 1024])
+    ///     .with_upload_progress(move |n, _total| seen.store(n, Ordering::Relaxed));
+    /// assert_eq!(body.len(), Some(1024));
+    /// ```
+    pub fn with_upload_progress(
+        self,
+        progress: impl Fn(u64, Option<u64>) + Send + Sync + 'static,
+    ) -> Body {
+        self.with_progress(std::sync::Arc::new(progress))
+    }
+
+    pub(crate) fn with_progress(self, progress: ProgressFn) -> Body {
+        let counting = |inner: Box<dyn Read + Send>, total: Option<u64>, progress: &ProgressFn| {
+            Box::new(Counting {
+                inner,
+                sent: 0,
+                total,
+                progress: progress.clone(),
+            }) as Box<dyn Read + Send>
+        };
+        match self.inner {
+            Inner::Empty => Body::empty(),
+            Inner::Bytes(b) => {
+                let len = b.len() as u64;
+                let open: Opener = std::sync::Arc::new(move || {
+                    Ok(counting(
+                        Box::new(std::io::Cursor::new(b.clone())),
+                        Some(len),
+                        &progress,
+                    ))
+                });
+                Body::replayable(open, Some(len))
+            }
+            Inner::Reader { reader, len } => Body {
+                inner: Inner::Reader {
+                    reader: counting(reader, len, &progress),
+                    len,
+                },
+            },
+            Inner::Replayable { open, len, .. } => {
+                let open: Opener =
+                    std::sync::Arc::new(move || Ok(counting(open()?, len, &progress)));
+                Body::replayable(open, len)
+            }
+            #[cfg(feature = "async")]
+            Inner::AsyncReader { reader, len } => Body {
+                inner: Inner::AsyncReader {
+                    reader: Box::pin(Counting {
+                        inner: reader,
+                        sent: 0,
+                        total: len,
+                        progress,
+                    }),
+                    len,
+                },
+            },
+            #[cfg(feature = "async")]
+            Inner::Stream { stream, len, rest } => {
+                let mut sent = 0u64;
+                let counted = CountingStream {
+                    inner: stream,
+                    count: Box::new(move |n| {
+                        sent += n;
+                        progress(sent, len);
+                    }),
+                };
+                Body {
+                    inner: Inner::Stream {
+                        stream: Box::pin(counted),
+                        len,
+                        rest,
+                    },
+                }
+            }
+        }
     }
 
     /// A body read from what `open` gives, opened afresh for every send.
@@ -269,6 +398,30 @@ impl From<&'static [u8]> for Body {
 impl From<()> for Body {
     fn from(_: ()) -> Body {
         Body::empty()
+    }
+}
+
+/// A stream of chunks that reports each chunk's size.
+#[cfg(feature = "async")]
+struct CountingStream {
+    inner: std::pin::Pin<Box<dyn futures_core::Stream<Item = std::io::Result<Bytes>> + Send>>,
+    count: Box<dyn FnMut(u64) + Send>,
+}
+
+#[cfg(feature = "async")]
+impl futures_core::Stream for CountingStream {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let polled = self.inner.as_mut().poll_next(cx);
+        if let std::task::Poll::Ready(Some(Ok(chunk))) = &polled {
+            let n = chunk.len() as u64;
+            (self.count)(n);
+        }
+        polled
     }
 }
 

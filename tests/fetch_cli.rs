@@ -997,3 +997,39 @@ fn expect_100_continue_as_curl_sends_it() {
     assert_eq!(reqs[1].header("expect"), None, "-H 'Expect:' turns it off");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn upload_file_puts_and_shows_a_bar_on_a_terminal() {
+    let server =
+        Server::http(|req| Reply::ok(format!("{} {} {}", req.method, req.target, req.body.len())));
+    let dir = std::env::temp_dir().join(format!("fetch-upload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("data.bin");
+    std::fs::write(&file, vec![b'u'; 3_000_000]).unwrap();
+    let file = file.to_str().unwrap();
+    // -T: PUT; a URL ending in '/' gets the file's name (curl).
+    let out = fetch(&["-T", file, &server.url("/dir/")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "PUT /dir/data.bin 3000000"
+    );
+    let out = fetch(&["-T", file, "-X", "POST", &server.url("/x")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "POST /x 3000000");
+    // On a terminal: the upload's bar, finished at the whole size.
+    let shown = fetch_on_a_terminal(&["-T", file, &server.url("/t")]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.status.success(), "{text}");
+    assert!(text.contains("2.86 MiB/2.86 MiB"), "{text:?}");
+    let quiet = fetch_on_a_terminal(&["-s", "-T", file, &server.url("/t")]);
+    assert!(!String::from_utf8_lossy(&quiet.stdout).contains("MiB"));
+    // A missing file: curl's 26.
+    let out = fetch(&["-T", "/nonexistent/file", &server.url("/")]);
+    assert_eq!(out.status.code(), Some(26));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -179,3 +179,45 @@ scenario! {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+scenario! {
+    async fn upload_progress_reports_every_byte_handed_to_the_connection() {
+        use std::sync::{Arc, Mutex};
+        let server = redirecting(307);
+        type Calls = Vec<(u64, Option<u64>)>;
+        let calls: Arc<Mutex<Calls>> = Arc::default();
+        let seen = calls.clone();
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        let r = client
+            .post(server.url("/to"))
+            .body(vec![1u8; 300_000])
+            .upload_progress(move |sent, total| seen.lock().unwrap().push((sent, total)))
+            .send()
+            .await
+            .unwrap();
+        let text = r.text().await.unwrap();
+        assert_eq!(text, "got 300000");
+        let got = calls.lock().unwrap().clone();
+        assert!(got.len() > 1, "reported as it went: {got:?}");
+        assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "growing");
+        assert_eq!(got.last(), Some(&(300_000, Some(300_000))));
+        // A form of bytes through a 307: counted again from 0 for the
+        // second send.
+        calls.lock().unwrap().clear();
+        let seen = calls.clone();
+        let form = Multipart::new().part("b", Part::bytes(vec![2u8; 100_000]));
+        let len = form.len().unwrap();
+        let r = client
+            .post(server.url("/from"))
+            .multipart(form)
+            .upload_progress(move |sent, total| seen.lock().unwrap().push((sent, total)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let got = calls.lock().unwrap().clone();
+        let ends = got.iter().filter(|(s, _)| *s == len).count();
+        assert_eq!(ends, 2, "two whole sends: {got:?}");
+        assert!(got.iter().all(|(_, t)| *t == Some(len)));
+    }
+}

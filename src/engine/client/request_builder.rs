@@ -27,6 +27,8 @@ pub struct RequestBuilder {
     set_headers: Vec<HeaderName>,
     /// This request's auth, instead of the client's.
     auth: Option<Arc<dyn Auth>>,
+    /// Told of the body's upload as it goes.
+    upload_progress: Option<crate::body::ProgressFn>,
 }
 
 impl fmt::Debug for RequestBuilder {
@@ -45,6 +47,7 @@ impl RequestBuilder {
             request,
             set_headers: Vec::new(),
             auth: None,
+            upload_progress: None,
         }
     }
 
@@ -177,6 +180,34 @@ impl RequestBuilder {
         })
     }
 
+    /// Reports the upload of this request's body: `progress(sent, total)`
+    /// is called as its bytes are handed to the connection (`total`: the
+    /// body's length when known), on the sending thread or task. For a
+    /// progress bar; see [`Body::with_upload_progress`].
+    pub fn upload_progress(
+        mut self,
+        progress: impl Fn(u64, Option<u64>) + Send + Sync + 'static,
+    ) -> RequestBuilder {
+        self.upload_progress = Some(Arc::new(progress));
+        self
+    }
+
+    /// The request, with the upload reporting asked for.
+    fn finish(&mut self) -> Result<Request> {
+        let mut request = std::mem::replace(
+            &mut self.request,
+            Err(Error::new(
+                ErrorKind::LocalProtocol,
+                "the request was taken",
+            )),
+        )?;
+        if let Some(progress) = self.upload_progress.take() {
+            let body = std::mem::take(request.body_mut());
+            *request.body_mut() = body.with_progress(progress);
+        }
+        Ok(request)
+    }
+
     /// Authenticates this request with `auth` instead of the client's.
     pub fn auth(mut self, auth: impl Auth) -> RequestBuilder {
         self.auth = Some(Arc::new(auth));
@@ -247,7 +278,7 @@ impl RequestBuilder {
     /// An auth given to this builder is not part of a `Request` (as in
     /// httpx, auth is given when sending): `build()` then fails with
     /// `Config`; send the request with `Client::send_with_auth`.
-    pub fn build(self) -> Result<Request> {
+    pub fn build(mut self) -> Result<Request> {
         if self.auth.is_some() {
             return Err(Error::new(
                 ErrorKind::Config,
@@ -255,7 +286,7 @@ impl RequestBuilder {
                  build without it and pass it to Client::send_with_auth",
             ));
         }
-        self.request
+        self.finish()
     }
 }
 
@@ -267,8 +298,8 @@ impl RequestBuilder {
     /// # Errors
     /// The first error of any builder step, or any failure to get a response
     /// head; see [`ErrorKind`].
-    pub async fn send(self) -> Result<Response> {
-        let request = self.request?;
+    pub async fn send(mut self) -> Result<Response> {
+        let request = self.finish()?;
         self.client.send_authenticated(request, self.auth).await
     }
 }
