@@ -228,6 +228,7 @@ impl Part {
 ///     .post("http://127.0.0.1:8080/upload")
 ///     .multipart(form)
 ///     .send()?;
+/// println!("{}", r.status());
 /// # Ok::<(), ferrohttp::Error>(())
 /// ```
 pub struct Multipart {

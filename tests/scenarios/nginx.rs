@@ -88,3 +88,29 @@ scenario! {
         assert_eq!(client.pool_status().unwrap().open, 1);
     }
 }
+
+scenario! {
+    async fn nginx_refuses_a_large_upload_before_the_body_with_100_continue() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::Arc;
+        let client = Client::builder()
+            .add_root_certificate(ca())
+            .expect_continue_timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let sent = Arc::new(AtomicU64::new(0));
+        let seen = sent.clone();
+        let r = client
+            .post(url(0, "/small-uploads"))
+            .body(vec![0u8; 2 << 20])
+            .upload_progress(move |n, _| seen.store(n, Ordering::SeqCst))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(sent.load(Ordering::SeqCst), 0, "not one byte of the body was sent");
+        // A small upload is accepted.
+        let r = client.post(url(0, "/small-uploads")).body("tiny").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
