@@ -465,6 +465,21 @@ impl AsyncBody {
         })
     }
 
+    /// A body from a stream of byte chunks that give exactly `len` bytes
+    /// (sent with `Content-Length`).
+    pub(crate) fn sized_stream(
+        stream: impl futures_core::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+        len: u64,
+    ) -> AsyncBody {
+        AsyncBody(Body {
+            inner: Inner::Stream {
+                stream: Box::pin(stream),
+                len: Some(len),
+                rest: Bytes::new(),
+            },
+        })
+    }
+
     /// A body from a stream of byte chunks, of unknown length (sent chunked).
     pub fn wrap_stream(
         stream: impl futures_core::Stream<Item = std::io::Result<Bytes>> + Send + 'static,

@@ -30,6 +30,12 @@ enum Source {
         reader: Box<dyn Read + Send>,
         len: Option<u64>,
     },
+    /// An async reader (the async client only), with its length when known.
+    #[cfg(feature = "async")]
+    AsyncReader {
+        reader: std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>,
+        len: Option<u64>,
+    },
 }
 
 /// One part of a [`Multipart`] form: its content, and optionally a file
@@ -62,6 +68,11 @@ impl fmt::Debug for Part {
             Source::Reader { len, .. } => match len {
                 Some(n) => format!("reader ({n} bytes)"),
                 None => "reader".to_string(),
+            },
+            #[cfg(feature = "async")]
+            Source::AsyncReader { len, .. } => match len {
+                Some(n) => format!("async reader ({n} bytes)"),
+                None => "async reader".to_string(),
             },
         };
         f.debug_struct("Part")
@@ -142,6 +153,25 @@ impl Part {
         )
     }
 
+    /// A part read from an async `reader` as it is sent, by the async
+    /// client (the blocking client refuses a form with such a part with
+    /// `RequestBody`): with `Some(len)` it must give exactly that many
+    /// bytes; with `None` the form is sent chunked.
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub fn async_reader(
+        reader: impl tokio::io::AsyncRead + Send + 'static,
+        len: Option<u64>,
+    ) -> Part {
+        Part::new(
+            Source::AsyncReader {
+                reader: Box::pin(reader),
+                len,
+            },
+            false,
+        )
+    }
+
     /// The file name sent for this part (`filename=` in its
     /// `Content-Disposition`); the type is guessed from it unless `mime`
     /// gives one.
@@ -186,6 +216,8 @@ impl Part {
             Source::Bytes(b) => Some(b.len() as u64),
             Source::File { len, .. } => Some(*len),
             Source::Reader { len, .. } => *len,
+            #[cfg(feature = "async")]
+            Source::AsyncReader { len, .. } => *len,
         }
     }
 
@@ -363,7 +395,7 @@ impl Multipart {
         let replayable = self
             .parts
             .iter()
-            .all(|(_, p)| !matches!(p.source, Source::Reader { .. }));
+            .all(|(_, p)| matches!(p.source, Source::Bytes(_) | Source::File { .. }));
         if replayable {
             // Bytes and files only: the form can be read again from its
             // start (for a redirect or an auth challenge), reopening files.
@@ -373,7 +405,7 @@ impl Multipart {
                 spec.push(match part.source {
                     Source::Bytes(b) => Spec::Bytes(b),
                     Source::File { path, len } => Spec::File(path, len),
-                    Source::Reader { .. } => unreachable!("checked above"),
+                    _ => unreachable!("checked above"),
                 });
                 spec.push(Spec::Bytes(crlf()));
             }
@@ -392,10 +424,28 @@ impl Multipart {
                 Source::Bytes(b) => Segment::Bytes(b),
                 Source::File { path, len } => Spec::File(path, len).segment(),
                 Source::Reader { reader, len } => Segment::Reader { reader, len },
+                #[cfg(feature = "async")]
+                Source::AsyncReader { reader, len } => Segment::AsyncReader { reader, len },
             });
             segments.push_back(Segment::Bytes(crlf()));
         }
         segments.push_back(Segment::Bytes(closing));
+        #[cfg(feature = "async")]
+        if segments
+            .iter()
+            .any(|s| matches!(s, Segment::AsyncReader { .. }))
+        {
+            // A stream of chunks, which only the async client sends.
+            let stream = FormStream {
+                reader: FormReader { segments },
+                buf: vec![0u8; 64 * 1024],
+            };
+            let body = match len {
+                Some(n) => crate::body::AsyncBody::sized_stream(stream, n),
+                None => crate::body::AsyncBody::wrap_stream(stream),
+            };
+            return Ok((body.into(), content_type));
+        }
         let reader = FormReader { segments };
         let body = match len {
             Some(n) => Body::sized(reader, n),
@@ -436,6 +486,11 @@ enum Segment {
         reader: Box<dyn Read + Send>,
         len: Option<u64>,
     },
+    #[cfg(feature = "async")]
+    AsyncReader {
+        reader: std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>,
+        len: Option<u64>,
+    },
 }
 
 /// The form's bytes, read in order: each part's head, its content, CRLF,
@@ -450,72 +505,145 @@ impl Read for FormReader {
             return Ok(0);
         }
         while let Some(segment) = self.segments.front_mut() {
-            let n = match segment {
-                Segment::Bytes(b) => {
-                    let n = b.len().min(buf.len());
-                    buf[..n].copy_from_slice(&b[..n]);
-                    let _ = b.split_to(n);
-                    n
-                }
-                Segment::File { path, len, file } => {
-                    if file.is_none() {
-                        *file = Some(std::fs::File::open(&*path).map_err(|e| {
-                            std::io::Error::new(
-                                e.kind(),
-                                format!("opening {} for the multipart body: {e}", path.display()),
-                            )
-                        })?);
-                    }
-                    let want = buf.len().min(usize::try_from(*len).unwrap_or(usize::MAX));
-                    if want == 0 {
-                        0
-                    } else {
-                        let n = file
-                            .as_mut()
-                            .expect("opened above")
-                            .read(&mut buf[..want])?;
-                        if n == 0 {
-                            return Err(std::io::Error::new(
-                                std::io::ErrorKind::UnexpectedEof,
-                                format!(
-                                    "{} is shorter than when it was added to the form",
-                                    path.display()
-                                ),
-                            ));
-                        }
-                        *len -= n as u64;
-                        n
-                    }
-                }
-                Segment::Reader { reader, len } => {
-                    let want = match len {
-                        Some(l) => buf.len().min(usize::try_from(*l).unwrap_or(usize::MAX)),
-                        None => buf.len(),
-                    };
-                    if want == 0 {
-                        0
-                    } else {
-                        let n = reader.read(&mut buf[..want])?;
-                        match len {
-                            Some(_) if n == 0 => {
-                                return Err(std::io::Error::new(
-                                    std::io::ErrorKind::UnexpectedEof,
-                                    "a multipart part's reader ended before its length",
-                                ))
-                            }
-                            Some(l) => *l -= n as u64,
-                            None => {}
-                        }
-                        n
-                    }
-                }
-            };
+            let n = read_segment(segment, buf)?;
             if n > 0 {
                 return Ok(n);
             }
             self.segments.pop_front();
         }
         Ok(0)
+    }
+}
+
+/// Reads the next bytes of `segment` into `buf` (not empty): 0 when it is
+/// done.
+fn read_segment(segment: &mut Segment, buf: &mut [u8]) -> std::io::Result<usize> {
+    let short = |what: String| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, what);
+    match segment {
+        Segment::Bytes(b) => {
+            let n = b.len().min(buf.len());
+            buf[..n].copy_from_slice(&b[..n]);
+            let _ = b.split_to(n);
+            Ok(n)
+        }
+        Segment::File { path, len, file } => {
+            let want = buf.len().min(usize::try_from(*len).unwrap_or(usize::MAX));
+            if want == 0 {
+                return Ok(0);
+            }
+            if file.is_none() {
+                *file = Some(std::fs::File::open(&*path).map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("opening {} for the multipart body: {e}", path.display()),
+                    )
+                })?);
+            }
+            let n = file
+                .as_mut()
+                .expect("opened above")
+                .read(&mut buf[..want])?;
+            if n == 0 {
+                return Err(short(format!(
+                    "{} is shorter than when it was added to the form",
+                    path.display()
+                )));
+            }
+            *len -= n as u64;
+            Ok(n)
+        }
+        Segment::Reader { reader, len } => {
+            let want = match len {
+                Some(l) => buf.len().min(usize::try_from(*l).unwrap_or(usize::MAX)),
+                None => buf.len(),
+            };
+            if want == 0 {
+                return Ok(0);
+            }
+            let n = reader.read(&mut buf[..want])?;
+            match len {
+                Some(_) if n == 0 => Err(short(
+                    "a multipart part's reader ended before its length".to_string(),
+                )),
+                Some(l) => {
+                    *l -= n as u64;
+                    Ok(n)
+                }
+                None => Ok(n),
+            }
+        }
+        #[cfg(feature = "async")]
+        Segment::AsyncReader { .. } => Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "a multipart part from an AsyncRead can only be sent by the async client",
+        )),
+    }
+}
+
+/// A form with async parts, as a stream of chunks for the async client.
+#[cfg(feature = "async")]
+struct FormStream {
+    reader: FormReader,
+    buf: Vec<u8>,
+}
+
+#[cfg(feature = "async")]
+impl futures_core::Stream for FormStream {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        loop {
+            let Some(segment) = this.reader.segments.front_mut() else {
+                return Poll::Ready(None);
+            };
+            let n = match segment {
+                Segment::AsyncReader { reader, len } => {
+                    let want = match len {
+                        Some(l) => this
+                            .buf
+                            .len()
+                            .min(usize::try_from(*l).unwrap_or(usize::MAX)),
+                        None => this.buf.len(),
+                    };
+                    if want == 0 {
+                        0
+                    } else {
+                        let mut rb = tokio::io::ReadBuf::new(&mut this.buf[..want]);
+                        match reader.as_mut().poll_read(cx, &mut rb) {
+                            Poll::Pending => return Poll::Pending,
+                            Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(e))),
+                            Poll::Ready(Ok(())) => {
+                                let n = rb.filled().len();
+                                match len {
+                                    Some(_) if n == 0 => {
+                                        return Poll::Ready(Some(Err(std::io::Error::new(
+                                            std::io::ErrorKind::UnexpectedEof,
+                                            "a multipart part's async reader ended before its length",
+                                        ))))
+                                    }
+                                    Some(l) => *l -= n as u64,
+                                    None => {}
+                                }
+                                n
+                            }
+                        }
+                    }
+                }
+                other => match read_segment(other, &mut this.buf) {
+                    Ok(n) => n,
+                    Err(e) => return Poll::Ready(Some(Err(e))),
+                },
+            };
+            if n > 0 {
+                return Poll::Ready(Some(Ok(Bytes::copy_from_slice(&this.buf[..n]))));
+            }
+            this.reader.segments.pop_front();
+        }
     }
 }
 
