@@ -1,7 +1,7 @@
 //! `multipart/form-data` request bodies (RFC 7578), streamed: text fields,
 //! file parts read from disk as they are sent (never whole), parts from any
 //! reader or from bytes. The bytes of the framing (boundaries, part heads,
-//! escaping, the length) are decided in [`encode`], sans-IO; the body only
+//! escaping, the length) are decided in the `encode` module, sans-IO; the body only
 //! pulls parts through it.
 
 mod encode;
