@@ -13,12 +13,15 @@
 //!   three): the floor for a client that sends them, as the server's work
 //!   grows with them too.)
 //!   SCENARIO: seq | seq-file | seq-1cpu | threads8 | download | upload | https-new
-//!             | seq-forward | seq-tunnel
+//!             | seq-forward | seq-tunnel | file | multipart-file
 //!   (`seq-file` and `seq-1cpu` are `seq` under other names: `run.sh` uses
 //!   them for a static file's URL and for a run pinned to one CPU.
 //!   `seq-forward` and `seq-tunnel` are `seq` through the HTTP proxy that
 //!   `PEERS_PROXY` names: forwarded in absolute-form, or through a CONNECT
-//!   tunnel. A client that cannot do the one asked for says so and exits 3.)
+//!   tunnel. A client that cannot do the one asked for says so and exits 3.
+//!   `file` uploads the file `PEERS_FILE` names as a plain streaming body,
+//!   `multipart-file` as the one part of a multipart form; both report
+//!   MB/s, then the process's CPU seconds per GiB and its peak RSS.)
 
 use std::io::Read;
 use std::time::Instant;
@@ -54,7 +57,11 @@ fn cannot(client: &str, what: &str) -> ! {
 }
 
 fn ferro_proxy(url: &str, tunnel: bool) -> ferrohttp::Proxy {
-    let mode = if tunnel { ferrohttp::ProxyMode::TunnelOnly } else { ferrohttp::ProxyMode::Default };
+    let mode = if tunnel {
+        ferrohttp::ProxyMode::TunnelOnly
+    } else {
+        ferrohttp::ProxyMode::Default
+    };
     ferrohttp::Proxy::new(url).expect("proxy").mode(mode)
 }
 
@@ -62,16 +69,73 @@ fn ferro_proxy(url: &str, tunnel: bool) -> ferrohttp::Proxy {
 trait Blocking: Send + Sync {
     fn get(&self, url: &str) -> u64;
     fn upload(&self, url: &str, len: u64);
+    /// Uploads `path` as a plain body, or as a multipart form's one part.
+    fn upload_file(&self, _url: &str, _path: &std::path::Path, _multipart: bool) {
+        cannot("this client", "no file upload here");
+    }
+}
+
+/// The process's user + system CPU seconds and peak RSS (KiB) so far.
+fn usage() -> (f64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0);
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields 14 and 15 (utime, stime) in clock ticks, after the command's ")".
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    (ticks / 100.0, rss)
 }
 
 struct Ferro(ferrohttp::Client);
 impl Blocking for Ferro {
     fn get(&self, url: &str) -> u64 {
-        let mut r = self.0.get(url).send().expect("ferrohttp get").error_for_status().expect("ferrohttp status");
+        let mut r = self
+            .0
+            .get(url)
+            .send()
+            .expect("ferrohttp get")
+            .error_for_status()
+            .expect("ferrohttp status");
         std::io::copy(&mut r, &mut std::io::sink()).expect("ferrohttp body")
     }
     fn upload(&self, url: &str, len: u64) {
-        let r = self.0.post(url).body(ferrohttp::Body::sized(Zeros(len), len)).send().expect("ferrohttp post").error_for_status().expect("ferrohttp status");
+        let r = self
+            .0
+            .post(url)
+            .body(ferrohttp::Body::sized(Zeros(len), len))
+            .send()
+            .expect("ferrohttp post")
+            .error_for_status()
+            .expect("ferrohttp status");
+        r.bytes().expect("ferrohttp response");
+    }
+    fn upload_file(&self, url: &str, path: &std::path::Path, multipart: bool) {
+        self.send_file(url, path, multipart);
+    }
+}
+
+impl Ferro {
+    fn send_file(&self, url: &str, path: &std::path::Path, multipart: bool) {
+        let req = self.0.post(url);
+        let req = if multipart {
+            let form = ferrohttp::multipart::Multipart::new()
+                .file("file", path)
+                .expect("file");
+            req.multipart(form)
+        } else {
+            req.body(ferrohttp::Body::file(path).expect("file"))
+        };
+        let r = req
+            .send()
+            .expect("ferrohttp upload")
+            .error_for_status()
+            .expect("ferrohttp status");
         r.bytes().expect("ferrohttp response");
     }
 }
@@ -96,12 +160,45 @@ impl Blocking for Ureq {
 struct Reqwest(reqwest::blocking::Client);
 impl Blocking for Reqwest {
     fn get(&self, url: &str) -> u64 {
-        let mut r = self.0.get(url).send().expect("reqwest get").error_for_status().expect("reqwest status");
+        let mut r = self
+            .0
+            .get(url)
+            .send()
+            .expect("reqwest get")
+            .error_for_status()
+            .expect("reqwest status");
         std::io::copy(&mut r, &mut std::io::sink()).expect("reqwest body")
     }
     fn upload(&self, url: &str, len: u64) {
         let body = reqwest::blocking::Body::sized(Zeros(len), len);
-        let r = self.0.post(url).body(body).send().expect("reqwest post").error_for_status().expect("reqwest status");
+        let r = self
+            .0
+            .post(url)
+            .body(body)
+            .send()
+            .expect("reqwest post")
+            .error_for_status()
+            .expect("reqwest status");
+        let _ = r.bytes();
+    }
+    fn upload_file(&self, url: &str, path: &std::path::Path, multipart: bool) {
+        let req = self.0.post(url);
+        let req = if multipart {
+            req.multipart(
+                reqwest::blocking::multipart::Form::new()
+                    .file("file", path)
+                    .expect("file"),
+            )
+        } else {
+            let file = std::fs::File::open(path).expect("file");
+            let len = file.metadata().expect("metadata").len();
+            req.body(reqwest::blocking::Body::sized(file, len))
+        };
+        let r = req
+            .send()
+            .expect("reqwest upload")
+            .error_for_status()
+            .expect("reqwest status");
         let _ = r.bytes();
     }
 }
@@ -120,9 +217,18 @@ thread_local! {
 
 impl Bare {
     fn split(url: &str) -> (&str, &str) {
-        let rest = url.strip_prefix("http://").expect("bare: http:// URLs only");
+        let rest = url
+            .strip_prefix("http://")
+            .expect("bare: http:// URLs only");
         let slash = rest.find('/').unwrap_or(rest.len());
-        (&rest[..slash], if slash == rest.len() { "/" } else { &rest[slash..] })
+        (
+            &rest[..slash],
+            if slash == rest.len() {
+                "/"
+            } else {
+                &rest[slash..]
+            },
+        )
     }
 
     /// The `Content-Length` of a response head (ASCII case-insensitive).
@@ -132,7 +238,10 @@ impl Bare {
             .windows(NAME.len())
             .position(|w| w.eq_ignore_ascii_case(NAME))
             .map_or(head.len(), |i| i + NAME.len());
-        let digits = head[at..].iter().skip_while(|b| **b == b' ').take_while(|b| b.is_ascii_digit());
+        let digits = head[at..]
+            .iter()
+            .skip_while(|b| **b == b' ')
+            .take_while(|b| b.is_ascii_digit());
         digits.fold(0, |n, d| n * 10 + u64::from(d - b'0'))
     }
 
@@ -182,12 +291,18 @@ impl Bare {
 impl Blocking for Bare {
     fn get(&self, url: &str) -> u64 {
         let (authority, path) = Bare::split(url);
-        let head = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n{}\r\n", self.fields);
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: {authority}\r\n{}\r\n",
+            self.fields
+        );
         Bare::exchange(url, head.as_bytes(), None)
     }
     fn upload(&self, url: &str, len: u64) {
         let (authority, path) = Bare::split(url);
-        let head = format!("POST {path} HTTP/1.1\r\nHost: {authority}\r\n{}Content-Length: {len}\r\n\r\n", self.fields);
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\n{}Content-Length: {len}\r\n\r\n",
+            self.fields
+        );
         Bare::exchange(url, head.as_bytes(), Some(&mut Zeros(len)));
     }
 }
@@ -197,15 +312,21 @@ fn blocking(name: &str, new_connections: bool, proxy: Option<(String, bool)>) ->
         cannot(name, "no proxy support");
     }
     match name {
-        "bare" => Box::new(Bare { fields: String::new() }),
+        "bare" => Box::new(Bare {
+            fields: String::new(),
+        }),
         "bare-headers" => {
             // What a default client puts on a request, taken from one.
-            let request = ferrohttp::Client::new().build_request(ferrohttp::Method::GET, "http://127.0.0.1/").expect("request");
+            let request = ferrohttp::Client::new()
+                .build_request(ferrohttp::Method::GET, "http://127.0.0.1/")
+                .expect("request");
             let fields = request
                 .headers()
                 .iter()
                 .filter(|(name, _)| *name != ferrohttp::http::header::HOST)
-                .map(|(name, value)| format!("{name}: {}\r\n", value.to_str().expect("ASCII field")))
+                .map(|(name, value)| {
+                    format!("{name}: {}\r\n", value.to_str().expect("ASCII field"))
+                })
                 .collect();
             Box::new(Bare { fields })
         }
@@ -222,8 +343,11 @@ fn blocking(name: &str, new_connections: bool, proxy: Option<(String, bool)>) ->
             Box::new(Ferro(b.build().expect("client")))
         }
         "ureq" => {
-            let mut config = ureq::Agent::config_builder()
-                .tls_config(ureq::tls::TlsConfig::builder().disable_verification(true).build());
+            let mut config = ureq::Agent::config_builder().tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .disable_verification(true)
+                    .build(),
+            );
             if new_connections {
                 config = config.max_idle_connections(0);
             }
@@ -231,7 +355,10 @@ fn blocking(name: &str, new_connections: bool, proxy: Option<(String, bool)>) ->
                 // ureq 3 sends every request through an HTTP proxy in a
                 // CONNECT tunnel: it has no absolute-form forwarding.
                 if !tunnel {
-                    cannot(name, "ureq tunnels every request through an HTTP proxy; no forwarding");
+                    cannot(
+                        name,
+                        "ureq tunnels every request through an HTTP proxy; no forwarding",
+                    );
                 }
                 config = config.proxy(Some(ureq::Proxy::new(url).expect("proxy")));
             }
@@ -244,7 +371,10 @@ fn blocking(name: &str, new_connections: bool, proxy: Option<(String, bool)>) ->
             }
             if let Some((url, tunnel)) = &proxy {
                 if *tunnel {
-                    cannot(name, "reqwest forwards http:// requests; it cannot tunnel them");
+                    cannot(
+                        name,
+                        "reqwest forwards http:// requests; it cannot tunnel them",
+                    );
                 }
                 b = b.proxy(reqwest::Proxy::all(url.as_str()).expect("proxy"));
             }
@@ -269,6 +399,24 @@ fn main() {
         return run_async(client, scenario, url, n);
     }
     let c = blocking(client, scenario == "https-new", proxy_for(scenario));
+    if let "file" | "multipart-file" = scenario.as_str() {
+        let path = std::path::PathBuf::from(
+            std::env::var("PEERS_FILE").expect("PEERS_FILE names the file"),
+        );
+        let len = std::fs::metadata(&path).expect("PEERS_FILE").len();
+        let (cpu0, _) = usage();
+        let started = Instant::now();
+        c.upload_file(url, &path, scenario == "multipart-file");
+        let secs = started.elapsed().as_secs_f64();
+        let (cpu1, rss) = usage();
+        let gib = len as f64 / (1u64 << 30) as f64;
+        println!(
+            "{client} {scenario} {:.1} MB/s {:.3} cpu-s/GiB {rss} KiB",
+            len as f64 / 1e6 / secs,
+            (cpu1 - cpu0) / gib
+        );
+        return;
+    }
     c.get(url); // warm up: one connection, TLS config, ...
     let started = Instant::now();
     match scenario.as_str() {
@@ -276,7 +424,12 @@ fn main() {
             for _ in 0..n {
                 c.get(url);
             }
-            report(client, scenario, n as f64 / started.elapsed().as_secs_f64(), "req/s");
+            report(
+                client,
+                scenario,
+                n as f64 / started.elapsed().as_secs_f64(),
+                "req/s",
+            );
         }
         "threads8" => {
             let c: std::sync::Arc<dyn Blocking> = c.into();
@@ -293,15 +446,30 @@ fn main() {
             for h in handles {
                 h.join().expect("thread");
             }
-            report(client, scenario, (n / 8 * 8) as f64 / started.elapsed().as_secs_f64(), "req/s");
+            report(
+                client,
+                scenario,
+                (n / 8 * 8) as f64 / started.elapsed().as_secs_f64(),
+                "req/s",
+            );
         }
         "download" => {
             let bytes = c.get(url);
-            report(client, scenario, bytes as f64 / 1e6 / started.elapsed().as_secs_f64(), "MB/s");
+            report(
+                client,
+                scenario,
+                bytes as f64 / 1e6 / started.elapsed().as_secs_f64(),
+                "MB/s",
+            );
         }
         "upload" => {
             c.upload(url, UPLOAD);
-            report(client, scenario, UPLOAD as f64 / 1e6 / started.elapsed().as_secs_f64(), "MB/s");
+            report(
+                client,
+                scenario,
+                UPLOAD as f64 / 1e6 / started.elapsed().as_secs_f64(),
+                "MB/s",
+            );
         }
         other => panic!("unknown scenario {other}"),
     }
@@ -312,9 +480,13 @@ fn run_async(client: &str, scenario: &str, url: &str, n: usize) {
     // would (`#[tokio::main(flavor = "current_thread")]`): no cross-thread
     // wake-up per request; threads8 uses the multi-threaded runtime.
     let rt = if scenario == "threads8" {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
     } else {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     }
     .expect("runtime");
     rt.block_on(async {
@@ -331,53 +503,91 @@ fn run_async(client: &str, scenario: &str, url: &str, n: usize) {
                 // io::copy reads into a stack buffer with no allocation or
                 // zeroing per request, and so does this.
                 async fn get(c: &ferrohttp::AsyncClient, url: &str, buf: &mut [u8]) {
-                    let mut r = c.get(url).send().await.expect("get").error_for_status().expect("status");
+                    let mut r = c
+                        .get(url)
+                        .send()
+                        .await
+                        .expect("get")
+                        .error_for_status()
+                        .expect("status");
                     while r.read(buf).await.expect("body") > 0 {}
                 }
                 let mut buf = vec![0u8; 64 * 1024];
                 get(&c, url, &mut buf).await;
                 started = Instant::now();
                 if scenario == "threads8" {
-                    let tasks: Vec<_> = (0..8).map(|_| {
-                        let (c, url) = (c.clone(), url.to_string());
-                        tokio::spawn(async move {
-                            let mut buf = vec![0u8; 64 * 1024];
-                            for _ in 0..n / 8 { get(&c, &url, &mut buf).await }
+                    let tasks: Vec<_> = (0..8)
+                        .map(|_| {
+                            let (c, url) = (c.clone(), url.to_string());
+                            tokio::spawn(async move {
+                                let mut buf = vec![0u8; 64 * 1024];
+                                for _ in 0..n / 8 {
+                                    get(&c, &url, &mut buf).await
+                                }
+                            })
                         })
-                    }).collect();
-                    for t in tasks { t.await.expect("task"); }
+                        .collect();
+                    for t in tasks {
+                        t.await.expect("task");
+                    }
                 } else {
-                    for _ in 0..n { get(&c, url, &mut buf).await }
+                    for _ in 0..n {
+                        get(&c, url, &mut buf).await
+                    }
                 }
             }
             "reqwest-async" => {
                 let mut b = reqwest::Client::builder().danger_accept_invalid_certs(true);
                 if let Some((url, tunnel)) = proxy_for(scenario) {
                     if tunnel {
-                        cannot(client, "reqwest forwards http:// requests; it cannot tunnel them");
+                        cannot(
+                            client,
+                            "reqwest forwards http:// requests; it cannot tunnel them",
+                        );
                     }
                     b = b.proxy(reqwest::Proxy::all(url.as_str()).expect("proxy"));
                 }
                 let c = b.build().expect("client");
                 let get = |c: reqwest::Client, url: String| async move {
-                    let mut r = c.get(url).send().await.expect("get").error_for_status().expect("status");
+                    let mut r = c
+                        .get(url)
+                        .send()
+                        .await
+                        .expect("get")
+                        .error_for_status()
+                        .expect("status");
                     while r.chunk().await.expect("body").is_some() {}
                 };
                 get(c.clone(), url.to_string()).await;
                 started = Instant::now();
                 if scenario == "threads8" {
-                    let tasks: Vec<_> = (0..8).map(|_| {
-                        let (c, url) = (c.clone(), url.to_string());
-                        tokio::spawn(async move { for _ in 0..n / 8 { get(c.clone(), url.clone()).await } })
-                    }).collect();
-                    for t in tasks { t.await.expect("task"); }
+                    let tasks: Vec<_> = (0..8)
+                        .map(|_| {
+                            let (c, url) = (c.clone(), url.to_string());
+                            tokio::spawn(async move {
+                                for _ in 0..n / 8 {
+                                    get(c.clone(), url.clone()).await
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in tasks {
+                        t.await.expect("task");
+                    }
                 } else {
-                    for _ in 0..n { get(c.clone(), url.to_string()).await }
+                    for _ in 0..n {
+                        get(c.clone(), url.to_string()).await
+                    }
                 }
             }
             other => panic!("unknown async client {other}"),
         }
         let done = if scenario == "threads8" { n / 8 * 8 } else { n };
-        report(client, scenario, done as f64 / started.elapsed().as_secs_f64(), "req/s");
+        report(
+            client,
+            scenario,
+            done as f64 / started.elapsed().as_secs_f64(),
+            "req/s",
+        );
     });
 }
