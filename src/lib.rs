@@ -96,6 +96,8 @@
 //! - `cookies` (default): a [`CookieJar`] on every client, with the Public Suffix List.
 //! - `multipart` (default): [`multipart::Multipart`] form bodies, streamed,
 //!   and `RequestBuilder::multipart`.
+//! - `mime-guess`: part types guessed with mime_guess's full table (the
+//!   default is a table of the common extensions).
 //! - `encrypted-keys`: client keys in encrypted PKCS#8
 //!   ([`Identity::from_pkcs8_encrypted_pem`]), with the password-based ciphers.
 //! - `brotli`: decode `Content-Encoding: br` (pure Rust). Adds `br` to `Accept-Encoding`.

@@ -11,13 +11,14 @@ use support::{Reply, Server};
 /// Every feature of Cargo.toml's `[features]` but `default`, and whether
 /// this test binary has it (`features_are_cargo_tomls` keeps the list in
 /// step).
-const FEATURES: [(&str, bool); 11] = [
+const FEATURES: [(&str, bool); 12] = [
     ("json", cfg!(feature = "json")),
     ("charset", cfg!(feature = "charset")),
     ("rustls", cfg!(feature = "rustls")),
     ("encrypted-keys", cfg!(feature = "encrypted-keys")),
     ("cookies", cfg!(feature = "cookies")),
     ("multipart", cfg!(feature = "multipart")),
+    ("mime-guess", cfg!(feature = "mime-guess")),
     ("aws-lc-rs", cfg!(feature = "aws-lc-rs")),
     ("native-roots", cfg!(feature = "native-roots")),
     ("async", cfg!(feature = "async")),
