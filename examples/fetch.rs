@@ -50,6 +50,8 @@ Usage: fetch [options...] <url>
  -A, --user-agent <name>    Send User-Agent <name> to server
  -e, --referer <URL>        Referrer URL
  -o, --output <file>        Write to file instead of stdout
+ -O, --remote-name          Write to a file named as the URL's last path segment
+ -D, --dump-header <file>   Write the received headers to <file> ('-': stdout)
  -i, --include              Include response headers in output
  -I, --head                 Show document info only (HEAD request)
      --connect-timeout <s>  Maximum time allowed to connect (default 300)
@@ -119,6 +121,8 @@ struct Options {
     form: Vec<(String, bool)>,
     get: bool,
     output: Option<String>,
+    remote_name: bool,
+    dump_header: Option<String>,
     include: bool,
     head: bool,
     connect_timeout: Option<f64>,
@@ -243,7 +247,7 @@ fn main() -> ExitCode {
 
 /// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
 fn expand_short(args: &[String]) -> Vec<String> {
-    const WITH_VALUE: &str = "XHdoeAmEubcyYxUFT";
+    const WITH_VALUE: &str = "XHdoeAmEubcyYxUFTD";
     let mut out = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
@@ -298,6 +302,8 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "--form-string" => o.form.push((value(&mut i, a)?, true)),
             "-G" | "--get" => o.get = true,
             "-o" | "--output" => o.output = Some(value(&mut i, a)?),
+            "-O" | "--remote-name" => o.remote_name = true,
+            "-D" | "--dump-header" => o.dump_header = Some(value(&mut i, a)?),
             "-i" | "--include" => o.include = true,
             "-I" | "--head" => o.head = true,
             "--connect-timeout" => o.connect_timeout = Some(seconds(a, &value(&mut i, a)?)?),
@@ -632,6 +638,25 @@ fn run(o: &Options) -> Result<u8, Failure> {
     if !url.contains("://") {
         url = format!("http://{url}"); // curl guesses http for a bare host
     }
+    // -O: the last segment of the URL's path, as given (curl), checked
+    // before anything is sent.
+    let output: Option<String> = match (&o.output, o.remote_name) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => {
+            let remote = url
+                .split(['?', '#'])
+                .next()
+                .and_then(|u| u.split("://").nth(1))
+                .and_then(|rest| rest.split_once('/'))
+                .map(|(_, path)| path.rsplit('/').next().unwrap_or("").to_string())
+                .unwrap_or_default();
+            if remote.is_empty() {
+                return Err(Failure::new(23, "Remote file name has no length!"));
+            }
+            Some(remote)
+        }
+        (None, false) => None,
+    };
     // curl's -T to a URL ending in '/' appends the file's name.
     if let Some(path) = o.upload_file.as_deref().filter(|p| *p != "-") {
         if url.ends_with('/') {
@@ -776,6 +801,22 @@ fn run(o: &Options) -> Result<u8, Failure> {
         print_head(&mut io::stderr(), &response, "< ");
     }
 
+    // -D: every head received, redirects' included, as curl writes them.
+    if let Some(path) = &o.dump_header {
+        let mut heads = Vec::new();
+        for hop in response.history() {
+            print_head(&mut heads, hop, "");
+        }
+        print_head(&mut heads, &response, "");
+        let written = if path == "-" {
+            io::stdout().write_all(&heads)
+        } else {
+            std::fs::write(path, &heads)
+        };
+        written
+            .map_err(|e| Failure::new(23, format!("failed to write the headers to {path}: {e}")))?;
+    }
+
     if o.fail && response.status().as_u16() >= 400 {
         return Err(Failure::new(
             22,
@@ -786,7 +827,8 @@ fn run(o: &Options) -> Result<u8, Failure> {
         ));
     }
 
-    let mut out: Box<dyn Write> = match o.output.as_deref() {
+    let output = output.as_deref();
+    let mut out: Box<dyn Write> = match output {
         Some("-") | None => Box::new(io::stdout().lock()),
         Some(path) => Box::new(
             File::create(path)
@@ -804,10 +846,9 @@ fn run(o: &Options) -> Result<u8, Failure> {
         out.flush().map_err(write_err)?;
         return Ok(0);
     }
-    let to_terminal = o.output.is_none() && io::stdout().is_terminal();
-    let progress =
-        (o.output.as_deref().is_some_and(|p| p != "-") && !o.silent && io::stderr().is_terminal())
-            .then(|| progress_bar(&response));
+    let to_terminal = output.is_none() && io::stdout().is_terminal();
+    let progress = (output.is_some_and(|p| p != "-") && !o.silent && io::stderr().is_terminal())
+        .then(|| progress_bar(&response));
     copy_body(
         &mut response,
         &mut out,

@@ -1034,3 +1034,63 @@ fn upload_file_puts_and_shows_a_bar_on_a_terminal() {
     assert_eq!(out.status.code(), Some(26));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn remote_name_and_dump_header_as_curl_has_them() {
+    let server = Server::http(|req| {
+        if req.target == "/old" {
+            Reply::raw(
+                "HTTP/1.1 302 Found\r\nLocation: /files/report.txt\r\nContent-Length: 0\r\n\r\n",
+            )
+        } else {
+            Reply::ok(format!("body of {}", req.target))
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("fetch-o-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(fetch_bin())
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // -O: the URL's last path segment, in the current directory.
+    let out = run(&["-O", &server.url("/files/data.csv?x=1")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data.csv")).unwrap(),
+        "body of /files/data.csv?x=1"
+    );
+    // No file name in the URL: curl's exit 23, before anything is sent.
+    let before = server.requests().len();
+    let out = run(&["-O", &server.url("/")]);
+    assert_eq!(out.status.code(), Some(23));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Remote file name has no length"));
+    assert_eq!(server.requests().len(), before, "nothing sent");
+    // -D: every head received (with -L, the redirect's too), body as usual.
+    let out = run(&["-L", "-D", "heads.txt", &server.url("/old")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "body of /files/report.txt"
+    );
+    let heads = std::fs::read_to_string(dir.join("heads.txt")).unwrap();
+    assert!(heads.starts_with("HTTP/1.1 302 Found\r\n"), "{heads:?}");
+    assert!(heads.contains("\r\n\r\nHTTP/1.1 200 OK\r\n"), "{heads:?}");
+    assert!(heads.ends_with("\r\n\r\n"));
+    // -D -: to standard output, before the body.
+    let out = run(&["-D", "-", &server.url("/x")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK\r\n") && text.ends_with("\r\n\r\nbody of /x"),
+        "{text:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
