@@ -16,6 +16,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::request::Request;
 use crate::urls::merge_query;
 
+/// What a finished builder hands on: the client, the request, its auth.
+type Finished = (Client, Request, Option<Arc<dyn Auth>>);
+
 /// A request being put together; `send` sends it. Errors in any step
 /// (a bad header, a bad URL) surface at `send` or `build`.
 #[must_use]
@@ -192,20 +195,15 @@ impl RequestBuilder {
         self
     }
 
-    /// The request, with the upload reporting asked for.
-    fn finish(&mut self) -> Result<Request> {
-        let mut request = std::mem::replace(
-            &mut self.request,
-            Err(Error::new(
-                ErrorKind::LocalProtocol,
-                "the request was taken",
-            )),
-        )?;
-        if let Some(progress) = self.upload_progress.take() {
+    /// The client, the request (with the upload reporting asked for) and
+    /// its own auth.
+    fn finish(self) -> Result<Finished> {
+        let mut request = self.request?;
+        if let Some(progress) = self.upload_progress {
             let body = std::mem::take(request.body_mut());
             *request.body_mut() = body.with_progress(progress);
         }
-        Ok(request)
+        Ok((self.client, request, self.auth))
     }
 
     /// Authenticates this request with `auth` instead of the client's.
@@ -278,7 +276,7 @@ impl RequestBuilder {
     /// An auth given to this builder is not part of a `Request` (as in
     /// httpx, auth is given when sending): `build()` then fails with
     /// `Config`; send the request with `Client::send_with_auth`.
-    pub fn build(mut self) -> Result<Request> {
+    pub fn build(self) -> Result<Request> {
         if self.auth.is_some() {
             return Err(Error::new(
                 ErrorKind::Config,
@@ -286,7 +284,7 @@ impl RequestBuilder {
                  build without it and pass it to Client::send_with_auth",
             ));
         }
-        self.finish()
+        self.finish().map(|(_, request, _)| request)
     }
 }
 
@@ -298,8 +296,8 @@ impl RequestBuilder {
     /// # Errors
     /// The first error of any builder step, or any failure to get a response
     /// head; see [`ErrorKind`].
-    pub async fn send(mut self) -> Result<Response> {
-        let request = self.finish()?;
-        self.client.send_authenticated(request, self.auth).await
+    pub async fn send(self) -> Result<Response> {
+        let (client, request, auth) = self.finish()?;
+        client.send_authenticated(request, auth).await
     }
 }
