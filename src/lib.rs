@@ -176,6 +176,7 @@ mod nonblocking;
 mod pattern;
 pub mod proto;
 mod proxy;
+mod random;
 mod redirect;
 mod request;
 mod tls;

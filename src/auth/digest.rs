@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
@@ -233,23 +231,9 @@ struct DigestFlow {
     answered: u8,
 }
 
-/// A client nonce: 128 bits from the standard library's randomly keyed
-/// SipHash (seeded from the OS per thread), a time stamp and a counter.
+/// A client nonce: 128 unpredictable bits.
 fn cnonce() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut out = String::with_capacity(32);
-    for round in 0..2u64 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        h.write_u64(round);
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        );
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out
+    crate::random::hex128()
 }
 
 fn quote(s: &str) -> String {

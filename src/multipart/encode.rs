@@ -2,28 +2,11 @@
 //! sans-IO: boundaries, part heads with the names escaped as the WHATWG
 //! form-data encoding does, and the closing delimiter.
 
-use std::hash::{BuildHasher, Hasher};
-
 use http::header::{HeaderName, HeaderValue};
 
-/// A fresh boundary: 32 hexadecimal digits from the standard library's
-/// randomly keyed hasher (seeded from the OS), a time stamp and a counter.
+/// A fresh boundary: 32 hexadecimal digits.
 pub(crate) fn random_boundary() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut out = String::with_capacity(32);
-    for round in 0..2u64 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        h.write_u64(round);
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        );
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out
+    crate::random::hex128()
 }
 
 /// RFC 2046 §5.1.1: 1 to 70 `bchars`, the last not a space.
