@@ -103,7 +103,18 @@ pub(crate) enum Inner {
         /// A part of the last item that did not fit the reader's buffer.
         rest: Bytes,
     },
+    /// An `http_body::Body` (a tower app's response): its data frames, and
+    /// its trailers once it ended.
+    #[cfg(feature = "tower")]
+    Frames {
+        body: std::pin::Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send>>,
+        rest: Bytes,
+        trailers: Option<http::HeaderMap>,
+    },
 }
+
+#[cfg(feature = "tower")]
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Body {
     /// An empty body.
@@ -255,6 +266,9 @@ impl Body {
                     },
                 }
             }
+            // Made only for responses, which report no upload.
+            #[cfg(feature = "tower")]
+            inner @ Inner::Frames { .. } => Body { inner },
         }
     }
 
@@ -277,6 +291,10 @@ impl Body {
             Inner::Reader { len, .. } | Inner::Replayable { len, .. } => *len,
             #[cfg(feature = "async")]
             Inner::AsyncReader { len, .. } | Inner::Stream { len, .. } => *len,
+            #[cfg(feature = "tower")]
+            Inner::Frames { body, rest, .. } => http_body::Body::size_hint(&**body)
+                .exact()
+                .map(|n| n + rest.len() as u64),
         }
     }
 
@@ -336,6 +354,64 @@ impl Body {
     pub(crate) fn is_streaming(&self) -> bool {
         self.as_bytes().is_none()
     }
+
+    /// Reads the whole body into memory (an in-memory body is handed over
+    /// without a copy): for an in-process app's handler, which gets the
+    /// request's body as the client had it.
+    ///
+    /// # Errors
+    /// The error of the body's reader; `Unsupported` for a body of the
+    /// async client (an `AsyncBody`), which a blocking read cannot take.
+    ///
+    /// ```
+    /// let body = ferrohttp::Body::new(std::io::Cursor::new(b"streamed".to_vec()));
+    /// assert_eq!(body.into_bytes()?, "streamed");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_bytes(mut self) -> std::io::Result<Bytes> {
+        match self.inner {
+            Inner::Empty => Ok(Bytes::new()),
+            Inner::Bytes(b) => Ok(b),
+            _ => {
+                let hint = self.len().map_or(0, |n| n.min(1 << 20) as usize);
+                let mut out = Vec::with_capacity(hint);
+                self.read_to_end(&mut out)?;
+                Ok(out.into())
+            }
+        }
+    }
+
+    /// The trailers of a body that carried some, once it was read to its end.
+    pub(crate) fn take_trailers(&mut self) -> Option<http::HeaderMap> {
+        match &mut self.inner {
+            #[cfg(feature = "tower")]
+            Inner::Frames { trailers, .. } => trailers.take(),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the body as a stream: how an in-process app's handler takes the
+/// request's body without holding it in memory whole. A body of the async
+/// client (an `AsyncBody`) cannot be read this way (`Unsupported`).
+impl Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match &mut self.inner {
+            Inner::Empty => Ok(0),
+            Inner::Bytes(b) => {
+                let n = b.len().min(buf.len());
+                buf[..n].copy_from_slice(&b[..n]);
+                let _ = b.split_to(n);
+                Ok(n)
+            }
+            _ => self.read_blocking(buf).unwrap_or_else(|| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "an async body can only be read by the async client",
+                ))
+            }),
+        }
+    }
 }
 
 impl Default for Body {
@@ -355,6 +431,8 @@ impl fmt::Debug for Body {
             Inner::AsyncReader { len, .. } => write!(f, "Body(async reader, length {len:?})"),
             #[cfg(feature = "async")]
             Inner::Stream { len, .. } => write!(f, "Body(stream, length {len:?})"),
+            #[cfg(feature = "tower")]
+            Inner::Frames { .. } => write!(f, "Body(http_body, length {:?})", self.len()),
         }
     }
 }
@@ -467,6 +545,7 @@ impl AsyncBody {
 
     /// A body from a stream of byte chunks that give exactly `len` bytes
     /// (sent with `Content-Length`).
+    #[cfg(feature = "multipart")]
     pub(crate) fn sized_stream(
         stream: impl futures_core::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
         len: u64,

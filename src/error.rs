@@ -67,6 +67,9 @@ pub enum ErrorKind {
     /// A response body collected by `bytes`, `text` or `json` was larger
     /// than `max_body_size`.
     TooLarge,
+    /// An in-process app (`AppTransport`, `TowerTransport`) panicked or
+    /// failed instead of answering.
+    App,
 }
 
 impl ErrorKind {

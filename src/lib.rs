@@ -88,6 +88,8 @@
 //! - `async`: `AsyncClient`, `AsyncResponse`, `AsyncBody` and the
 //!   `AsyncTransport` trait, on tokio. Enable it in tokio applications; the
 //!   blocking client is there either way.
+//! - `tower`: `TowerTransport`, which lets an `AsyncClient` call a tower
+//!   `Service` (an axum `Router`, ...) in process, with no socket (implies `async`).
 //! - `rustls` (default): HTTPS for both clients with rustls, the `ring`
 //!   provider and webpki-roots. Without it, `https://` URLs fail with
 //!   `UnsupportedProtocol`.
@@ -133,6 +135,7 @@
 //!   router (pattern.rs)         mounted transports by URL pattern
 //!          |
 //!   Transport / AsyncTransport  HttpTransport | MockTransport | yours
+//!                               AppTransport | TowerTransport (in process)
 //!          |
 //!   engine/ (written once, compiled twice by maybe-async)
 //!     transport -> pool -> conn -> body            rt shim: std::net | tokio
@@ -156,6 +159,7 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod app;
 pub mod auth;
 mod blocking;
 mod body;
@@ -182,6 +186,10 @@ mod request;
 mod tls;
 mod urls;
 
+pub use app::AppTransport;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub use app::TowerTransport;
 pub use auth::{Auth, AuthFlow, AuthResponse, BasicAuth, DigestAuth};
 pub use blocking::{Client, ClientBuilder, HttpTransport, RequestBuilder, Response, Transport};
 pub use body::Body;

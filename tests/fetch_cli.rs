@@ -11,7 +11,7 @@ use support::{Reply, Server};
 /// Every feature of Cargo.toml's `[features]` but `default`, and whether
 /// this test binary has it (`features_are_cargo_tomls` keeps the list in
 /// step).
-const FEATURES: [(&str, bool); 12] = [
+const FEATURES: [(&str, bool); 13] = [
     ("json", cfg!(feature = "json")),
     ("charset", cfg!(feature = "charset")),
     ("rustls", cfg!(feature = "rustls")),
@@ -22,6 +22,7 @@ const FEATURES: [(&str, bool); 12] = [
     ("aws-lc-rs", cfg!(feature = "aws-lc-rs")),
     ("native-roots", cfg!(feature = "native-roots")),
     ("async", cfg!(feature = "async")),
+    ("tower", cfg!(feature = "tower")),
     ("brotli", cfg!(feature = "brotli")),
     ("zstd", cfg!(feature = "zstd")),
 ];

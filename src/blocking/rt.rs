@@ -417,6 +417,11 @@ pub(crate) fn read_user_body(body: &mut Body, buf: &mut [u8]) -> io::Result<usiz
             io::ErrorKind::Unsupported,
             "an AsyncBody can only be sent by the async client",
         )),
+        #[cfg(feature = "tower")]
+        Inner::Frames { .. } => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "a tower app's body can only be read by the async client",
+        )),
     }
 }
 

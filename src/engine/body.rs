@@ -60,7 +60,9 @@ pub(crate) struct ConnBody {
 enum Source {
     Empty,
     Bytes(Bytes),
-    User(Body),
+    /// A caller's body (a mock's, an in-process app's); with the length its
+    /// `Content-Length` declared, which it must give exactly.
+    User(Body, Option<u64>),
     Conn(Box<ConnBody>),
 }
 
@@ -347,10 +349,22 @@ impl ResponseBody {
 
     /// A body given by the caller (mock transports, `From<http::Response>`).
     pub(crate) fn from_body(body: Body, decoder: Option<ContentDecoder>) -> ResponseBody {
+        ResponseBody::from_framed_body(body, None, decoder)
+    }
+
+    /// A body given by an in-process app, which must be exactly `expected`
+    /// bytes long when its head declared a `Content-Length` (checked as
+    /// it is read, as the network's framing is).
+    pub(crate) fn from_framed_body(
+        body: Body,
+        expected: Option<u64>,
+        decoder: Option<ContentDecoder>,
+    ) -> ResponseBody {
+        // A body of known length was checked against `expected` by the caller.
         let source = match body.inner {
             crate::body::Inner::Empty => Source::Empty,
             crate::body::Inner::Bytes(b) => Source::Bytes(b),
-            _ => Source::User(body),
+            _ => Source::User(body, expected),
         };
         ResponseBody::with_source(source, decoder)
     }
@@ -369,7 +383,7 @@ impl ResponseBody {
         match this.source {
             Source::Empty => Ok((Body::empty(), decoded)),
             Source::Bytes(b) => Ok((b.into(), decoded)),
-            Source::User(b) => Ok((b, decoded)),
+            Source::User(b, _) => Ok((b, decoded)),
             source @ Source::Conn(_) => Err(Box::new(ResponseBody { source, ..this })),
         }
     }
@@ -418,7 +432,7 @@ impl ResponseBody {
                 let _ = b.split_to(n);
                 Ok(n)
             }
-            Source::User(_) => return None,
+            Source::User(..) => return None,
             Source::Conn(c) => c.read_buffered(out)?,
         };
         Some(match result {
@@ -448,6 +462,17 @@ impl ResponseBody {
     }
 }
 
+/// An error reading a caller's body: ferrohttp's own (a read timeout, an
+/// app's panic) as it was, any other as a `Read` error.
+#[cold]
+fn user_body_error(e: std::io::Error) -> Error {
+    if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+        Error::from(e)
+    } else {
+        Error::new(ErrorKind::Read, "reading the response body failed").with_source(e)
+    }
+}
+
 #[maybe]
 impl ResponseBody {
     /// Reads received, de-framed (not yet decoded) bytes from `source` into
@@ -467,9 +492,29 @@ impl ResponseBody {
                 let _ = b.split_to(n);
                 n
             }
-            Source::User(body) => rt::read_user_body(body, out).await.map_err(|e| {
-                Error::new(ErrorKind::Read, "reading the response body failed").with_source(e)
-            })?,
+            Source::User(body, expected) => {
+                let n = rt::read_user_body(body, out)
+                    .await
+                    .map_err(user_body_error)?;
+                if n == 0 {
+                    if let Some(t) = body.take_trailers() {
+                        *trailers = Some(t);
+                    }
+                }
+                if let Some(want) = *expected {
+                    let got = *downloaded + n as u64;
+                    if got > want || (n == 0 && got < want) {
+                        return Err(Error::new(
+                            ErrorKind::RemoteProtocol,
+                            format!(
+                                "the response body is {} than its Content-Length ({want} bytes)",
+                                if got > want { "longer" } else { "shorter" }
+                            ),
+                        ));
+                    }
+                }
+                n
+            }
             Source::Conn(c) => c.read(out, trailers).await?,
         };
         *downloaded += n as u64;

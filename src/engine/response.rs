@@ -107,6 +107,18 @@ impl Response {
         Response::new(head, Duration::ZERO, ResponseBody::from_body(body, decoder))
     }
 
+    /// A response from an in-process app: decoded as the network's are, its
+    /// body held to the length its head declared.
+    #[allow(dead_code, reason = "each client copy has its own app transport")]
+    pub(crate) fn from_app(head: ResponseHead, body: Body, expected: Option<u64>) -> Response {
+        let decoder = ContentDecoder::from_headers(&head.headers);
+        Response::new(
+            head,
+            Duration::ZERO,
+            ResponseBody::from_framed_body(body, expected, decoder),
+        )
+    }
+
     #[allow(dead_code, reason = "used by the blocking copy only")]
     pub(crate) fn head(&self) -> &ResponseHead {
         &self.head

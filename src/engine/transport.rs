@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::Method;
-
 use super::body::{BodyContext, ConnBody, ResponseBody};
 use super::conn::{Conn, ExchangeError};
 use super::connect::{self, ConnectOptions, Target};
@@ -270,28 +268,6 @@ impl HttpTransport {
     }
 }
 
-/// The body framing a request gets: none for a bodiless request whose
-/// method does not expect one, the length when known, else chunked.
-fn request_framing(method: &Method, body: &crate::Body) -> BodyFraming {
-    match body.len() {
-        Some(0)
-            if matches!(
-                *method,
-                Method::GET
-                    | Method::HEAD
-                    | Method::OPTIONS
-                    | Method::DELETE
-                    | Method::TRACE
-                    | Method::CONNECT
-            ) =>
-        {
-            BodyFraming::None
-        }
-        Some(n) => BodyFraming::Length(n),
-        None => BodyFraming::Chunked,
-    }
-}
-
 #[maybe]
 impl HttpTransport {
     async fn send_request(&self, request: &mut Request) -> Result<Response> {
@@ -344,7 +320,7 @@ impl HttpTransport {
         let timeout: Timeout = request.timeout().copied().unwrap_or_default();
         let deadline = Deadline::new(timeout.total_timeout());
         let method = request.method().clone();
-        let framing = request_framing(&method, &body);
+        let framing = h1::request_framing(&method, body.len());
         if let Some(v) = via {
             v.proxy.check()?;
         }

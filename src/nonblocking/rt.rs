@@ -464,6 +464,39 @@ pub(crate) async fn read_user_body(body: &mut Body, buf: &mut [u8]) -> io::Resul
             let _ = rest.split_to(n);
             Ok(n)
         }
+        #[cfg(feature = "tower")]
+        Inner::Frames {
+            body,
+            rest,
+            trailers,
+        } => {
+            while rest.is_empty() {
+                let next =
+                    std::future::poll_fn(|cx| http_body::Body::poll_frame(body.as_mut(), cx)).await;
+                match next {
+                    None => return Ok(0),
+                    Some(Ok(frame)) => match frame.into_data() {
+                        Ok(data) => *rest = data,
+                        Err(frame) => {
+                            if let Ok(more) = frame.into_trailers() {
+                                trailers.get_or_insert_with(Default::default).extend(more);
+                            }
+                        }
+                    },
+                    // An error of ferrohttp's (a read timeout) keeps its kind.
+                    Some(Err(e)) => {
+                        return Err(match e.downcast::<crate::Error>() {
+                            Ok(e) => io::Error::from(*e),
+                            Err(e) => io::Error::other(e),
+                        })
+                    }
+                }
+            }
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            let _ = rest.split_to(n);
+            Ok(n)
+        }
     }
 }
 

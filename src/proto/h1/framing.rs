@@ -151,7 +151,7 @@ fn transfer_coding(headers: &HeaderMap) -> Result<TransferCoding> {
 /// The length given by the `Content-Length` fields: several fields, or a
 /// comma-separated list, are accepted only when every value is the same
 /// (RFC 9110 §8.6).
-fn content_length(headers: &HeaderMap) -> Result<Option<u64>> {
+pub(crate) fn content_length(headers: &HeaderMap) -> Result<Option<u64>> {
     let mut found: Option<u64> = None;
     for value in headers.get_all(CONTENT_LENGTH) {
         for part in value.as_bytes().split(|&b| b == b',') {

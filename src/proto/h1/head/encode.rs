@@ -18,6 +18,29 @@ pub enum BodyFraming {
     Chunked,
 }
 
+/// The body framing a request gets: none for a bodiless request whose
+/// method does not expect one, the length when known, else chunked.
+pub(crate) fn request_framing(method: &http::Method, len: Option<u64>) -> BodyFraming {
+    use http::Method;
+    match len {
+        Some(0)
+            if matches!(
+                *method,
+                Method::GET
+                    | Method::HEAD
+                    | Method::OPTIONS
+                    | Method::DELETE
+                    | Method::TRACE
+                    | Method::CONNECT
+            ) =>
+        {
+            BodyFraming::None
+        }
+        Some(n) => BodyFraming::Length(n),
+        None => BodyFraming::Chunked,
+    }
+}
+
 /// The form of a request line's target (RFC 9112 §3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RequestTarget {
