@@ -79,7 +79,12 @@ fn main() {
             .build()
             .expect("runtime");
         rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            use axum::serve::ListenerExt;
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .expect("listener")
+                .tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
             axum::serve(listener, router()).await.expect("serve");
         });
     });
