@@ -173,6 +173,7 @@ pub struct Limits {
     max_connections: Option<usize>,
     max_keepalive_connections: Option<usize>,
     keepalive_expiry: Option<Duration>,
+    max_connections_per_host: Option<usize>,
 }
 
 impl Default for Limits {
@@ -181,6 +182,7 @@ impl Default for Limits {
             max_connections: Some(DEFAULT_MAX_CONNECTIONS),
             max_keepalive_connections: Some(DEFAULT_MAX_KEEPALIVE_CONNECTIONS),
             keepalive_expiry: Some(DEFAULT_KEEPALIVE_EXPIRY),
+            max_connections_per_host: None,
         }
     }
 }
@@ -208,6 +210,29 @@ impl Limits {
     pub fn keepalive_expiry(mut self, d: impl Into<Option<Duration>>) -> Limits {
         self.keepalive_expiry = d.into();
         self
+    }
+
+    /// Sets the most connections open at once to one origin — scheme, host
+    /// and port, reached directly or through one proxy — in use and idle
+    /// together (default `None`: only `max_connections` bounds them; httpx
+    /// has no such limit). A request finding its origin at the limit waits
+    /// for one of that origin's connections under the pool timeout, behind
+    /// earlier requests for the same origin, without holding up requests
+    /// for other origins. `Some(0)` is taken as 1.
+    ///
+    /// ```
+    /// let limits = ferrohttp::Limits::default().max_connections_per_host(4);
+    /// assert_eq!(limits.max_connections_per_host_limit(), Some(4));
+    /// ```
+    #[must_use]
+    pub fn max_connections_per_host(mut self, n: impl Into<Option<usize>>) -> Limits {
+        self.max_connections_per_host = n.into().map(|n| n.max(1));
+        self
+    }
+
+    /// The most connections open at once to one origin.
+    pub fn max_connections_per_host_limit(&self) -> Option<usize> {
+        self.max_connections_per_host
     }
 
     /// The most connections open at once.

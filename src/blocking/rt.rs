@@ -488,6 +488,10 @@ pub(crate) fn spawn_test<F: FnOnce() + Send + 'static>(f: F) -> std::thread::Joi
     std::thread::spawn(f)
 }
 
+/// What `spawn_test` returns.
+#[cfg(test)]
+pub(crate) type TestTask = std::thread::JoinHandle<()>;
+
 /// Waits for what `spawn_test` started; its panic is the test's.
 #[cfg(test)]
 pub(crate) fn join_test(handle: std::thread::JoinHandle<()>) {

@@ -169,6 +169,8 @@ impl<C> Drop for QueueSlot<'_, C> {
 struct Waiter {
     id: u64,
     signal: Arc<Signal>,
+    /// The origin it waits for.
+    key: Arc<PoolKey>,
 }
 
 #[derive(Debug)]
@@ -181,9 +183,53 @@ struct State<C> {
     idle_count: usize,
     /// Open connections: idle, in use, and being connected.
     open: usize,
+    /// The same, per origin (origins with none are not kept).
+    open_per_origin: HashMap<Arc<PoolKey>, usize, BuildHasherDefault<Fnv>>,
     waiters: VecDeque<Waiter>,
     next_waiter: u64,
     closed: bool,
+}
+
+impl<C> State<C> {
+    fn open_to(&self, key: &dyn OriginParts) -> usize {
+        self.open_per_origin.get(key).copied().unwrap_or(0)
+    }
+
+    fn count_open(&mut self, key: &Arc<PoolKey>) {
+        *self.open_per_origin.entry(key.clone()).or_insert(0) += 1;
+    }
+
+    fn uncount_open(&mut self, key: &PoolKey) {
+        if let Some(n) = self.open_per_origin.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                self.open_per_origin.remove(key);
+            }
+        }
+    }
+
+    /// Whether waiter `w` can get nothing now for a reason of its own
+    /// origin (every connection the per-host limit allows is open and in
+    /// use), so that a waiter behind it, for another origin, may go first.
+    fn stuck_on_own_origin(&self, w: &Waiter, per_host: Option<usize>, other: &Origin<'_>) -> bool {
+        per_host.is_some_and(|m| {
+            (w.key.as_ref() as &dyn OriginParts) != (other as &dyn OriginParts)
+                && self.open_to(w.key.as_ref()) >= m
+                && self.idle.get(w.key.as_ref()).is_none_or(Vec::is_empty)
+        })
+    }
+
+    /// Tells waiters that something changed: the first one, or, with a
+    /// per-host limit (where the first may be unable to use it), all.
+    fn wake(&self, per_host: Option<usize>) {
+        if per_host.is_some() {
+            for w in &self.waiters {
+                w.signal.notify();
+            }
+        } else if let Some(w) = self.waiters.front() {
+            w.signal.notify();
+        }
+    }
 }
 
 impl<C> Default for State<C> {
@@ -192,6 +238,7 @@ impl<C> Default for State<C> {
             idle: HashMap::default(),
             idle_count: 0,
             open: 0,
+            open_per_origin: HashMap::default(),
             waiters: VecDeque::new(),
             next_waiter: 0,
             closed: false,
@@ -220,17 +267,16 @@ impl<C> Shared<C> {
 #[derive(Debug)]
 pub(crate) struct Permit<C> {
     shared: Arc<Shared<C>>,
+    /// The origin whose connection holds it.
+    key: Arc<PoolKey>,
 }
 
 impl<C> Drop for Permit<C> {
     fn drop(&mut self) {
         let mut state = self.shared.lock();
         state.open -= 1;
-        let first = state.waiters.front().map(|w| w.signal.clone());
-        drop(state);
-        if let Some(signal) = first {
-            signal.notify();
-        }
+        state.uncount_open(&self.key);
+        state.wake(self.shared.limits.max_connections_per_host_limit());
     }
 }
 
@@ -243,7 +289,6 @@ pub(crate) struct Lease<C> {
     // place is given to a waiter.
     conn: C,
     permit: Permit<C>,
-    key: Arc<PoolKey>,
     idle_since: Instant,
 }
 
@@ -254,7 +299,6 @@ impl<C> Lease<C> {
         Box::new(Lease {
             conn,
             permit: reservation.permit,
-            key: reservation.key,
             idle_since: Instant::now(),
         })
     }
@@ -262,8 +306,8 @@ impl<C> Lease<C> {
     /// Gives the place up without closing anything: for an idle
     /// connection found dead, whose place goes to a new one.
     fn into_reservation(self) -> Reservation<C> {
-        let Lease { permit, key, .. } = self;
-        Reservation { permit, key }
+        let Lease { permit, .. } = self;
+        Reservation { permit }
     }
 }
 
@@ -286,13 +330,12 @@ impl<C> DerefMut for Lease<C> {
 #[derive(Debug)]
 pub(crate) struct Reservation<C> {
     permit: Permit<C>,
-    key: Arc<PoolKey>,
 }
 
 impl<C> Reservation<C> {
     /// Where the connection goes.
     pub(crate) fn key(&self) -> &PoolKey {
-        &self.key
+        &self.permit.key
     }
 }
 
@@ -386,26 +429,32 @@ impl<C> Pool<C> {
                 return Some(Checkout::Idle(lease, idle));
             }
         }
+        let per_host = self.shared.limits.max_connections_per_host_limit();
+        if per_host.is_some_and(|m| state.open_to(key) >= m) {
+            return None;
+        }
         let max = self.shared.limits.max_connections_limit();
         if max.is_none_or(|m| state.open < m) {
             state.open += 1;
+            let key = Arc::new(PoolKey::new(key));
+            state.count_open(&key);
             return Some(Checkout::New(Reservation {
                 permit: Permit {
                     shared: self.shared.clone(),
+                    key,
                 },
-                key: Arc::new(PoolKey::new(key)),
             }));
         }
         // Full, but an idle connection to another origin can make room: its
         // place goes to this request.
         let oldest = oldest_idle(state)?;
         let lease = take_idle(state, &oldest);
-        let Lease { conn, permit, .. } = *lease;
+        let Lease { conn, mut permit, .. } = *lease;
         garbage.conns.push(conn);
-        Some(Checkout::New(Reservation {
-            permit,
-            key: Arc::new(PoolKey::new(key)),
-        }))
+        state.uncount_open(&permit.key);
+        permit.key = Arc::new(PoolKey::new(key));
+        state.count_open(&permit.key);
+        Some(Checkout::New(Reservation { permit }))
     }
 }
 
@@ -471,11 +520,16 @@ impl<C: Probe> Pool<C> {
                 if state.closed {
                     return Err(Error::new(ErrorKind::Closed, "the client was closed"));
                 }
-                let my_turn = match (&me, state.waiters.front()) {
-                    (_, None) => true,
-                    (Some(me), Some(first)) => me.id == first.id,
-                    (None, Some(_)) => false,
-                };
+                // My turn when every request queued before me is held up
+                // by its own origin's limit (none is, without a per-host
+                // limit: then only the first in the queue may look).
+                let per_host = self.shared.limits.max_connections_per_host_limit();
+                let my_id = me.as_ref().map(|m| m.id);
+                let my_turn = state
+                    .waiters
+                    .iter()
+                    .take_while(|w| Some(w.id) != my_id)
+                    .all(|w| state.stuck_on_own_origin(w, per_host, key));
                 let found = if my_turn {
                     self.try_acquire(&mut state, key, now, &mut garbage)
                 } else {
@@ -485,11 +539,10 @@ impl<C: Probe> Pool<C> {
                     (Some(_), Some(slot)) => {
                         // Leave the queue and let the next waiter look too:
                         // more than one place may have come free.
-                        state.waiters.pop_front();
+                        let id = slot.id;
+                        state.waiters.retain(|w| w.id != id);
                         slot.queued = false;
-                        if let Some(next) = state.waiters.front() {
-                            next.signal.notify();
-                        }
+                        state.wake(per_host);
                     }
                     (None, None) => {
                         let id = state.next_waiter;
@@ -498,6 +551,7 @@ impl<C: Probe> Pool<C> {
                         state.waiters.push_back(Waiter {
                             id,
                             signal: signal.clone(),
+                            key: Arc::new(PoolKey::new(key)),
                         });
                         me = Some(QueueSlot {
                             pool: self,
@@ -522,13 +576,21 @@ impl<C: Probe> Pool<C> {
             if !woken && deadline.is_some_and(|d| now >= d) {
                 // Dropping the slot leaves the queue.
                 let t = timeout.unwrap_or_default();
+                let limits = &self.shared.limits;
+                let which = match limits.max_connections_per_host_limit() {
+                    Some(m) if self.shared.lock().open_to(key) >= m => {
+                        format!("all {m} allowed to this host in use")
+                    }
+                    _ => format!(
+                        "all {} in use",
+                        limits.max_connections_limit().unwrap_or(0)
+                    ),
+                };
                 return Err(Error::new(
                     ErrorKind::PoolTimeout,
                     format!(
-                        "timed out after {t:?} waiting for a free connection to {}:{} (all {} in use)",
-                        key.host,
-                        key.port,
-                        self.shared.limits.max_connections_limit().unwrap_or(0)
+                        "timed out after {t:?} waiting for a free connection to {}:{} ({which})",
+                        key.host, key.port,
                     ),
                 ));
             }
@@ -541,10 +603,9 @@ impl<C> Pool<C> {
         let mut state = self.shared.lock();
         let was_first = state.waiters.front().is_some_and(|w| w.id == id);
         state.waiters.retain(|w| w.id != id);
-        if was_first {
-            if let Some(next) = state.waiters.front() {
-                next.signal.notify();
-            }
+        let per_host = self.shared.limits.max_connections_per_host_limit();
+        if was_first || per_host.is_some() {
+            state.wake(per_host);
         }
     }
 
@@ -558,7 +619,7 @@ impl<C> Pool<C> {
                 garbage.push(lease);
             } else {
                 lease.idle_since = Instant::now();
-                match state.idle.get_mut(lease.key.as_ref()) {
+                match state.idle.get_mut(lease.permit.key.as_ref()) {
                     Some(list) => list.push(lease),
                     None => {
                         if state.idle.len() >= MAX_EMPTY_ORIGINS {
@@ -566,7 +627,7 @@ impl<C> Pool<C> {
                             // client talking to many hosts does not grow the map.
                             state.idle.retain(|_, v| !v.is_empty());
                         }
-                        let key = lease.key.clone();
+                        let key = lease.permit.key.clone();
                         state.idle.insert(key, vec![lease]);
                     }
                 }
@@ -576,9 +637,7 @@ impl<C> Pool<C> {
                     let Some(k) = oldest_idle(&state) else { break };
                     garbage.push(take_idle(&mut state, &k));
                 }
-                if let Some(first) = state.waiters.front() {
-                    first.signal.notify();
-                }
+                state.wake(self.shared.limits.max_connections_per_host_limit());
             }
         }
         drop(garbage);

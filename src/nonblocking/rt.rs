@@ -555,6 +555,10 @@ where
     tokio::spawn(f())
 }
 
+/// What `spawn_test` returns.
+#[cfg(test)]
+pub(crate) type TestTask = tokio::task::JoinHandle<()>;
+
 /// Waits for what `spawn_test` started; its panic is the test's.
 #[cfg(test)]
 pub(crate) async fn join_test(handle: tokio::task::JoinHandle<()>) {

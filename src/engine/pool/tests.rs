@@ -284,3 +284,109 @@ async fn first_come_first_served() {
 fn waiters_are_served_in_the_order_they_came() {
     run_test(first_come_first_served());
 }
+
+#[maybe]
+async fn per_host_limit() {
+    let p = pool(Limits::default().max_connections(10).max_connections_per_host(2));
+    let now = Instant::now();
+    let a = open(&p, "h", 1, now).await;
+    let _b = open(&p, "h", 2, now).await;
+    // The origin is at its limit: a third request for it waits, then gives up...
+    let e = p
+        .acquire(&origin("h"), Some(Duration::from_millis(20)), Instant::now())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PoolTimeout);
+    assert!(e.to_string().contains("all 2 allowed to this host in use"), "{e}");
+    // ...while another origin opens at once.
+    let _g = open(&p, "g", 3, now).await;
+    assert_eq!(p.status().open, 3);
+    // An idle connection of the origin counts too, and is reused.
+    p.checkin(a);
+    let reused = look(&p, "h", Instant::now()).await;
+    assert_eq!(reused, Some(1));
+}
+
+#[test]
+fn the_per_host_limit_bounds_one_origin_only() {
+    run_test(per_host_limit());
+}
+
+/// Queues a waiter for `host` that records `tag` in `order` once served,
+/// holds its place a moment, and waits until it is queued.
+#[maybe]
+async fn queue(
+    p: &Pool<Fake>,
+    host: &'static str,
+    tag: u32,
+    order: &Arc<Mutex<Vec<u32>>>,
+) -> super::super::rt::TestTask {
+    let (p2, order2) = (p.clone(), order.clone());
+    let before = p.status().waiting;
+    let task = super::super::rt::spawn_test(move || async move {
+        let got = p2
+            .acquire(&origin(host), Some(Duration::from_secs(10)), Instant::now())
+            .await
+            .expect("served before the pool timeout");
+        order2.lock().unwrap().push(tag);
+        super::super::rt::sleep(Duration::from_millis(5)).await;
+        drop(got);
+    });
+    let mut tries = 0;
+    while p.status().waiting <= before {
+        tries += 1;
+        assert!(tries < 2_000, "waiter {tag} never queued");
+        super::super::rt::sleep(Duration::from_millis(1)).await;
+    }
+    task
+}
+
+#[maybe]
+async fn per_host_waiters() {
+    let p = pool(Limits::default().max_connections(10).max_connections_per_host(1));
+    let held = open(&p, "h", 0, Instant::now()).await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let w1 = queue(&p, "h", 1, &order).await;
+    let w2 = queue(&p, "h", 2, &order).await;
+    // Two requests for `h` wait; one for `g` is not held up behind them.
+    let g = p
+        .acquire(&origin("g"), Some(Duration::from_secs(2)), Instant::now())
+        .await
+        .expect("not held up behind another origin's waiters");
+    assert!(matches!(g, Checkout::New(_)));
+    drop(g);
+    assert_eq!(p.status().waiting, 2);
+    drop(held);
+    super::super::rt::join_test(w1).await;
+    super::super::rt::join_test(w2).await;
+    assert_eq!(*order.lock().unwrap(), [1, 2], "first come, first served per origin");
+}
+
+#[test]
+fn a_request_held_by_its_origin_does_not_hold_up_others() {
+    run_test(per_host_waiters());
+}
+
+#[maybe]
+async fn both_limits() {
+    let p = pool(Limits::default().max_connections(2).max_connections_per_host(2));
+    let now = Instant::now();
+    let h1 = open(&p, "h", 1, now).await;
+    let h2 = open(&p, "h", 2, now).await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    // `g` waits for the global limit; `h` behind it for its own origin's.
+    let wg = queue(&p, "g", 10, &order).await;
+    let wh = queue(&p, "h", 20, &order).await;
+    // A place comes free: `g` came first and is not held by its origin,
+    // so it gets the place; `h` gets the next one.
+    drop(h1);
+    super::super::rt::join_test(wg).await;
+    super::super::rt::join_test(wh).await;
+    assert_eq!(*order.lock().unwrap(), [10, 20]);
+    drop(h2);
+}
+
+#[test]
+fn the_global_limit_and_the_per_host_limit_together() {
+    run_test(both_limits());
+}
