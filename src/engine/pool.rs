@@ -449,7 +449,9 @@ impl<C> Pool<C> {
         // place goes to this request.
         let oldest = oldest_idle(state)?;
         let lease = take_idle(state, &oldest);
-        let Lease { conn, mut permit, .. } = *lease;
+        let Lease {
+            conn, mut permit, ..
+        } = *lease;
         garbage.conns.push(conn);
         state.uncount_open(&permit.key);
         permit.key = Arc::new(PoolKey::new(key));
@@ -581,10 +583,7 @@ impl<C: Probe> Pool<C> {
                     Some(m) if self.shared.lock().open_to(key) >= m => {
                         format!("all {m} allowed to this host in use")
                     }
-                    _ => format!(
-                        "all {} in use",
-                        limits.max_connections_limit().unwrap_or(0)
-                    ),
+                    _ => format!("all {} in use", limits.max_connections_limit().unwrap_or(0)),
                 };
                 return Err(Error::new(
                     ErrorKind::PoolTimeout,

@@ -437,3 +437,73 @@ scenario! {
         assert!(old.unwrap_err().to_string().contains("uds"));
     }
 }
+
+/// A gate the test opens once: requests reaching a gated server wait there.
+#[derive(Default)]
+struct Gate {
+    open: std::sync::Mutex<bool>,
+    cv: std::sync::Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            let (guard, timeout) = self.cv.wait_timeout(open, Duration::from_secs(10)).unwrap();
+            open = guard;
+            assert!(!timeout.timed_out() || *open, "the gate was never opened");
+        }
+    }
+
+    fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.cv.notify_all();
+    }
+}
+
+scenario! {
+    async fn max_connections_per_host_bounds_one_origin_only() {
+        let gate = std::sync::Arc::new(Gate::default());
+        let g = gate.clone();
+        let gated = Server::http(move |_| {
+            g.wait();
+            Reply::ok("gated")
+        });
+        let free = Server::http(|_| Reply::ok("free"));
+        let client = Client::builder()
+            .limits(Limits::default().max_connections(10).max_connections_per_host(1))
+            .timeout(Timeout::from_secs(10).pool(Duration::from_secs(3)))
+            .build()
+            .unwrap();
+        let (gated_url, free_url) = (gated.url("/"), free.url("/"));
+        let c = client.clone();
+        let results = concurrently(4, move |i| {
+            let (c, gated_url, free_url) = (c.clone(), gated_url.clone(), free_url.clone());
+            let gate = gate.clone();
+            async move {
+                if i < 3 {
+                    return get_text(c, gated_url).await;
+                }
+                // Once two requests for the gated origin wait for its one
+                // connection, a request for another origin still goes.
+                let mut tries = 0;
+                while c.pool_status().unwrap().waiting < 2 && tries < 1_000 {
+                    tries += 1;
+                    pause(Duration::from_millis(5)).await;
+                }
+                let waiting = c.pool_status().unwrap().waiting;
+                let r = get_text(c, free_url).await;
+                gate.open();
+                assert_eq!(waiting, 2, "two requests for the gated origin were queued");
+                r
+            }
+        })
+        .await;
+        assert_eq!(results[3].as_deref().unwrap(), "free");
+        for r in &results[..3] {
+            assert_eq!(r.as_deref().unwrap(), "gated");
+        }
+        assert_eq!(gated.max_active(), 1, "one connection at a time to the gated origin");
+        assert_eq!(gated.connections(), 1, "and it was reused by the waiters");
+    }
+}

@@ -287,17 +287,28 @@ fn waiters_are_served_in_the_order_they_came() {
 
 #[maybe]
 async fn per_host_limit() {
-    let p = pool(Limits::default().max_connections(10).max_connections_per_host(2));
+    let p = pool(
+        Limits::default()
+            .max_connections(10)
+            .max_connections_per_host(2),
+    );
     let now = Instant::now();
     let a = open(&p, "h", 1, now).await;
     let _b = open(&p, "h", 2, now).await;
     // The origin is at its limit: a third request for it waits, then gives up...
     let e = p
-        .acquire(&origin("h"), Some(Duration::from_millis(20)), Instant::now())
+        .acquire(
+            &origin("h"),
+            Some(Duration::from_millis(20)),
+            Instant::now(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PoolTimeout);
-    assert!(e.to_string().contains("all 2 allowed to this host in use"), "{e}");
+    assert!(
+        e.to_string().contains("all 2 allowed to this host in use"),
+        "{e}"
+    );
     // ...while another origin opens at once.
     let _g = open(&p, "g", 3, now).await;
     assert_eq!(p.status().open, 3);
@@ -343,7 +354,11 @@ async fn queue(
 
 #[maybe]
 async fn per_host_waiters() {
-    let p = pool(Limits::default().max_connections(10).max_connections_per_host(1));
+    let p = pool(
+        Limits::default()
+            .max_connections(10)
+            .max_connections_per_host(1),
+    );
     let held = open(&p, "h", 0, Instant::now()).await;
     let order = Arc::new(Mutex::new(Vec::new()));
     let w1 = queue(&p, "h", 1, &order).await;
@@ -359,7 +374,11 @@ async fn per_host_waiters() {
     drop(held);
     super::super::rt::join_test(w1).await;
     super::super::rt::join_test(w2).await;
-    assert_eq!(*order.lock().unwrap(), [1, 2], "first come, first served per origin");
+    assert_eq!(
+        *order.lock().unwrap(),
+        [1, 2],
+        "first come, first served per origin"
+    );
 }
 
 #[test]
@@ -369,7 +388,11 @@ fn a_request_held_by_its_origin_does_not_hold_up_others() {
 
 #[maybe]
 async fn both_limits() {
-    let p = pool(Limits::default().max_connections(2).max_connections_per_host(2));
+    let p = pool(
+        Limits::default()
+            .max_connections(2)
+            .max_connections_per_host(2),
+    );
     let now = Instant::now();
     let h1 = open(&p, "h", 1, now).await;
     let h2 = open(&p, "h", 2, now).await;
