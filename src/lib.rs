@@ -183,6 +183,7 @@ mod proxy;
 mod random;
 mod redirect;
 mod request;
+mod timings;
 mod tls;
 mod urls;
 
@@ -204,6 +205,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use mock::MockTransport;
 pub use proxy::{Proxy, ProxyMode};
 pub use request::Request;
+pub use timings::Timings;
 pub use tls::{Certificate, Identity};
 
 /// The `http` crate, whose types ferrohttp uses.

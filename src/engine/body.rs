@@ -81,6 +81,8 @@ pub(crate) struct ResponseBody {
     downloaded_before: Option<u64>,
     trailers: Option<HeaderMap>,
     finished: bool,
+    /// When the body was read to its end.
+    finished_at: Option<std::time::Instant>,
     /// The error that failed the body: every later read fails the same way.
     failed: Option<(ErrorKind, String)>,
 }
@@ -338,6 +340,7 @@ impl ResponseBody {
             downloaded_before: None,
             trailers: None,
             finished: false,
+            finished_at: None,
             failed: None,
         }
     }
@@ -409,6 +412,16 @@ impl ResponseBody {
         self.finished
     }
 
+    /// When the body was read to its end.
+    pub(crate) fn finished_at(&self) -> Option<std::time::Instant> {
+        self.finished_at
+    }
+
+    fn finish(&mut self) {
+        self.finished = true;
+        self.finished_at = Some(std::time::Instant::now());
+    }
+
     /// Reads decoded body bytes into `out` when that needs no waiting (the
     /// body's end, bytes in memory, or bytes of an undecoded body already
     /// received); `None` when [`read`](Self::read) must wait. `read` tries
@@ -439,7 +452,7 @@ impl ResponseBody {
             Ok(n) => {
                 self.downloaded += n as u64;
                 if n == 0 {
-                    self.finished = true;
+                    self.finish();
                 }
                 Ok(n)
             }
@@ -554,7 +567,7 @@ impl ResponseBody {
             )
             .await?;
             if n == 0 {
-                self.finished = true;
+                self.finish();
             }
             return Ok(n);
         }
@@ -578,7 +591,7 @@ impl ResponseBody {
                         ));
                     }
                     decoder.finish()?;
-                    self.finished = true;
+                    self.finish();
                     return Ok(0);
                 }
                 continue;

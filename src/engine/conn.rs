@@ -35,6 +35,9 @@ pub(crate) struct Conn {
     end: usize,
     /// `host:port`, for error messages.
     pub(crate) target: Arc<str>,
+    /// When the first byte of the current exchange's response arrived (the
+    /// transport clears it before each request).
+    pub(crate) first_byte: Option<Instant>,
 }
 
 /// Why an exchange failed, and what that allows: a request that failed on a
@@ -246,6 +249,9 @@ impl Conn {
         wait_until: Option<Instant>,
     ) -> std::result::Result<Option<FinalHead>, ExchangeError> {
         let mut received_any = self.start < self.end;
+        if received_any && self.first_byte.is_none() {
+            self.first_byte = Some(Instant::now());
+        }
         loop {
             let parsed = parser
                 .parse(&self.buf[self.start..self.end])
@@ -307,6 +313,9 @@ impl Conn {
                     nothing_written: false,
                     no_response,
                 });
+            }
+            if !received_any && self.first_byte.is_none() {
+                self.first_byte = Some(Instant::now());
             }
             received_any = true;
         }
@@ -387,6 +396,7 @@ impl Conn {
             start: 0,
             end: 0,
             target,
+            first_byte: None,
         }
     }
 

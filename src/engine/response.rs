@@ -1,6 +1,6 @@
 //! The response: status, headers and a streaming body.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Version};
@@ -14,6 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::proto::decode::ContentDecoder;
 use crate::proto::h1::ResponseHead;
 use crate::request::Request;
+use crate::timings::Timings;
 
 /// The size of each read when collecting a whole body.
 const COLLECT_CHUNK_SIZE: usize = 16 * 1024;
@@ -49,6 +50,10 @@ pub struct Response {
     pub(crate) next_request: Option<Request>,
     /// The most bytes `bytes`, `text` and `json` collect.
     pub(crate) max_body_size: Option<u64>,
+    /// The phases before the body, and when the request started (the body's
+    /// end is measured from it).
+    timings: Timings,
+    started: Option<Instant>,
 }
 
 /// The URL, status line and headers, as reqwest shows them; not the body,
@@ -93,6 +98,8 @@ impl Response {
             history: Vec::new(),
             next_request: None,
             max_body_size: None,
+            timings: Timings::default(),
+            started: None,
         }
     }
 
@@ -131,6 +138,40 @@ impl Response {
 
     pub(crate) fn set_elapsed(&mut self, elapsed: Duration) {
         self.elapsed = elapsed;
+    }
+
+    /// Records the phases of the request that started at `started`.
+    pub(crate) fn set_timings(&mut self, timings: Timings, started: Instant) {
+        self.timings = timings;
+        self.started = Some(started);
+    }
+
+    /// Whether the request's start was recorded (by the transport).
+    pub(crate) fn has_start(&self) -> bool {
+        self.started.is_some()
+    }
+
+    /// When each phase of the request ended, from its start: name lookup,
+    /// connect, TLS handshake, request written, first response byte, and
+    /// — once the body was read to its end — the end. See [`Timings`].
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut r = ferrohttp::get("http://127.0.0.1:8080/").send()?;
+    /// std::io::copy(&mut r, &mut std::io::sink())?;
+    /// println!("first byte after {:?}", r.timings().first_byte());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn timings(&self) -> Timings {
+        let mut t = self.timings;
+        if let (Some(start), Some(end)) = (
+            self.started,
+            self.body.as_ref().and_then(|b| b.finished_at()),
+        ) {
+            t.end = Some(end.saturating_duration_since(start));
+        }
+        t
     }
 
     /// The status code.

@@ -115,6 +115,10 @@ impl Router {
         if response.elapsed().is_zero() {
             response.set_elapsed(started.elapsed());
         }
+        if !response.has_start() {
+            // No network phases; the body's end is timed from here.
+            response.set_timings(crate::timings::Timings::default(), started);
+        }
         response.request = Some(sent);
         Ok(response)
     }

@@ -21,6 +21,7 @@ use crate::proto::h1::exchange::{is_idempotent, may_retry, read_after_failed_wri
 use crate::proto::h1::{self, BodyFraming, Exchange, HeadParser, RequestTarget};
 use crate::proxy::Proxy;
 use crate::request::Request;
+use crate::timings::{ConnectMarks, Timings};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Sends a request and gives back its response: what a client uses to reach
@@ -362,6 +363,7 @@ impl HttpTransport {
                 }
                 other => other?,
             };
+            let mut marks = ConnectMarks::default();
             let (mut conn, reused) = match checkout {
                 Checkout::Idle(conn, _) => (conn, true),
                 Checkout::New(reservation) => {
@@ -380,6 +382,7 @@ impl HttpTransport {
                         self.h1,
                         timeout.connect_timeout(),
                         &deadline,
+                        &mut marks,
                     )
                     .await?;
                     (Lease::new(Conn::new(stream, name), reservation), false)
@@ -393,6 +396,9 @@ impl HttpTransport {
                 self.h1.max_head_size,
             );
             let chunked = framing == BodyFraming::Chunked;
+            let mut timings = Timings::default();
+            marks.apply(started, &mut timings);
+            conn.first_byte = None;
             // A final response that came before the body (which then was
             // never sent), with `Expect: 100-continue`.
             let mut early = None;
@@ -419,6 +425,9 @@ impl HttpTransport {
                 )
                 .await
             };
+            if result.is_ok() {
+                timings.request_sent = Some(started.elapsed());
+            }
             // The exchange's rules decide: a retry on a fresh connection
             // (a kept-alive one the server had closed), or a look for the
             // response a server sent before reading the whole upload.
@@ -505,7 +514,10 @@ impl HttpTransport {
                             deadline,
                             limits: self.h1,
                         };
-                        return Ok(finish(conn, ctx, response_head, started));
+                        timings.first_byte = conn
+                            .first_byte
+                            .map(|at| at.saturating_duration_since(started));
+                        return Ok(finish(conn, ctx, response_head, started, timings));
                     }
                     // No response after a failed write: the write error says more.
                     Err(_) if answered_early => {}
@@ -656,6 +668,7 @@ fn finish(
     ctx: BodyContext,
     head: h1::FinalHead,
     started: Instant,
+    timings: Timings,
 ) -> Response {
     let h1::FinalHead {
         head,
@@ -668,11 +681,13 @@ fn finish(
         ContentDecoder::from_headers(&head.headers)
     };
     let body = ConnBody::new(conn, framing.kind, keep_alive, ctx);
-    Response::new(
+    let mut response = Response::new(
         head,
         started.elapsed(),
         ResponseBody::from_conn(body, decoder),
-    )
+    );
+    response.set_timings(timings, started);
+    response
 }
 
 #[maybe]

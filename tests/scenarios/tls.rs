@@ -403,3 +403,55 @@ scenario! {
         assert_eq!(text, "late");
     }
 }
+
+#[maybe]
+async fn read_all(r: &mut Response) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(chunk) = r.chunk().await.unwrap() {
+        out.extend_from_slice(&chunk);
+    }
+    out
+}
+
+scenario! {
+    async fn timings_of_a_fresh_tls_connection_and_a_reused_one() {
+        let pki = Pki::new();
+        // The server pauses before the first byte of the second response.
+        let server = TlsServer::start(server_config(&pki.leaf(&["secure.test"]), None), |req| {
+            if req.target == "/slow" {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            Reply::ok("timed")
+        });
+        let client = trusting(&pki).build().unwrap();
+        let mut r = client.get(server.url("secure.test", "/")).send().await.unwrap();
+        let before_end = r.timings();
+        let body = read_all(&mut r).await;
+        assert_eq!(body, b"timed");
+        let t = r.timings();
+        assert_eq!(before_end.end(), None, "no end before the body was read");
+        // Every phase happened, in order.
+        let phases = [
+            t.name_lookup(),
+            t.connect(),
+            t.tls_handshake(),
+            t.request_sent(),
+            t.first_byte(),
+            t.end(),
+        ];
+        assert!(phases.iter().all(Option::is_some), "{t:?}");
+        let phases: Vec<Duration> = phases.into_iter().map(Option::unwrap).collect();
+        assert!(phases.windows(2).all(|w| w[0] <= w[1]), "out of order: {t:?}");
+
+        // The same connection again: no lookup, connect or handshake; the
+        // server's pause shows between the request and its first byte.
+        let mut r = client.get(server.url("secure.test", "/slow")).send().await.unwrap();
+        read_all(&mut r).await;
+        let t = r.timings();
+        assert_eq!(server.server.connections(), 1);
+        assert_eq!((t.name_lookup(), t.connect(), t.tls_handshake()), (None, None, None), "{t:?}");
+        let (sent, first) = (t.request_sent().unwrap(), t.first_byte().unwrap());
+        assert!(first - sent >= Duration::from_millis(300), "{t:?}");
+        assert!(t.end().unwrap() >= first);
+    }
+}

@@ -27,6 +27,7 @@ use super::rt;
 use crate::config::H1Limits;
 use crate::error::{ErrorKind, Result};
 use crate::proxy::{Proxy, ProxyScheme};
+use crate::timings::ConnectMarks;
 
 /// Where and how to connect (httpx's `HTTPTransport` options).
 #[derive(Debug, Clone, Default)]
@@ -89,10 +90,11 @@ pub(crate) async fn connect(
     limits: H1Limits,
     timeout: Option<Duration>,
     deadline: &Deadline,
+    marks: &mut ConnectMarks,
 ) -> Result<rt::Stream> {
     let mut attempt = 0;
     loop {
-        match connect_once(target, name, options, limits, timeout, deadline).await {
+        match connect_once(target, name, options, limits, timeout, deadline, marks).await {
             Ok(stream) => return Ok(stream),
             // httpx's `retries`: only failures to connect, where nothing
             // of the request was sent; never past the deadline, and never
@@ -126,6 +128,7 @@ async fn connect_once(
     limits: H1Limits,
     timeout: Option<Duration>,
     deadline: &Deadline,
+    marks: &mut ConnectMarks,
 ) -> Result<rt::Stream> {
     let budget = Budget {
         until: timeout.and_then(|t| Instant::now().checked_add(t)),
@@ -139,7 +142,7 @@ async fn connect_once(
     // connection (the proxy may close the refused one), once.
     let mut proxy_authorization = None;
     let stream = loop {
-        let stream = first_hop(target, name, options, &budget).await?;
+        let stream = first_hop(target, name, options, &budget, marks).await?;
         let Some(proxy) = target.via else {
             break stream;
         };
@@ -160,7 +163,10 @@ async fn connect_once(
     }
     #[cfg(feature = "rustls")]
     {
-        tls::handshake(stream, target.host, options.tls.as_ref(), name, &budget).await
+        let stream =
+            tls::handshake(stream, target.host, options.tls.as_ref(), name, &budget).await?;
+        marks.tls_done = Some(Instant::now());
+        Ok(stream)
     }
     #[cfg(not(feature = "rustls"))]
     Err(crate::error::https_unsupported())
@@ -174,6 +180,7 @@ async fn first_hop(
     name: &str,
     options: &ConnectOptions,
     budget: &Budget<'_>,
+    marks: &mut ConnectMarks,
 ) -> Result<rt::Stream> {
     let (host, port, hop_name): (&str, u16, std::borrow::Cow<'_, str>) = match target.via {
         Some(proxy) => (&proxy.host, proxy.port, format!("proxy {proxy}").into()),
@@ -181,14 +188,18 @@ async fn first_hop(
     };
     #[cfg(unix)]
     let unix = match &options.uds {
-        Some(path) => Some(uds::open(path, budget).await?),
+        Some(path) => {
+            let stream = uds::open(path, budget).await?;
+            marks.connected = Some(Instant::now());
+            Some(stream)
+        }
         None => None,
     };
     #[cfg(not(unix))]
     let unix = None;
     let stream = match unix {
         Some(stream) => stream,
-        None => tcp::open(host, port, &hop_name, options, budget)
+        None => tcp::open(host, port, &hop_name, options, budget, marks)
             .await
             .map_err(|e| match target.via {
                 // "failed to resolve host ...": say it was the proxy's name.

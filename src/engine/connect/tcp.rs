@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::{io_error, maybe, rt, Budget, ConnectOptions, Phase};
 use crate::error::{Error, ErrorKind, Result};
 use crate::happy::CONNECTION_ATTEMPT_DELAY;
+use crate::timings::ConnectMarks;
 
 #[maybe]
 /// A TCP connection to `host` (bare, lower-case) and `port` within the
@@ -17,13 +18,17 @@ pub(super) async fn open(
     name: &str,
     options: &ConnectOptions,
     budget: &Budget<'_>,
+    marks: &mut ConnectMarks,
 ) -> Result<rt::Stream> {
     let addrs = resolve(host, port, options).await?;
+    marks.resolved = Some(Instant::now());
     let addrs = crate::happy::interleave(addrs);
     let (limit, by_deadline) = budget.limit();
-    race(&addrs, limit, options.local_address)
+    let stream = race(&addrs, limit, options.local_address)
         .await
-        .map_err(|e| io_error(e, Phase::Connect, name, budget.deadline, by_deadline))
+        .map_err(|e| io_error(e, Phase::Connect, name, budget.deadline, by_deadline))?;
+    marks.connected = Some(Instant::now());
+    Ok(stream)
 }
 
 #[maybe]
