@@ -180,6 +180,14 @@ fn timed_out(e: io::Error) -> io::Error {
 }
 
 impl Stream {
+    /// The addresses of the socket's two ends, peer first (two system
+    /// calls: asked once per connection); `None` for a Unix socket.
+    pub(crate) fn addrs(&self) -> (Option<SocketAddr>, Option<SocketAddr>) {
+        let sock = self.io.plain().sock();
+        let ip = |a: io::Result<socket2::SockAddr>| a.ok().and_then(|a| a.as_socket());
+        (ip(sock.peer_addr()), ip(sock.local_addr()))
+    }
+
     /// Whether the peer closed the connection or sent bytes nobody asked
     /// for, seen without waiting: a peek with the socket briefly non-blocking
     /// (three syscalls; only for a connection that sat idle a while).

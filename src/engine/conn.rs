@@ -38,6 +38,10 @@ pub(crate) struct Conn {
     /// When the first byte of the current exchange's response arrived (the
     /// transport clears it before each request).
     pub(crate) first_byte: Option<Instant>,
+    /// The peer's address (the proxy's, through one) and ours; `None` on a
+    /// Unix socket.
+    pub(crate) remote_addr: Option<std::net::SocketAddr>,
+    pub(crate) local_addr: Option<std::net::SocketAddr>,
 }
 
 /// Why an exchange failed, and what that allows: a request that failed on a
@@ -390,7 +394,10 @@ impl std::fmt::Debug for Conn {
 impl Conn {
     /// A connection over `stream` to `target` (`host:port`, for messages).
     pub(crate) fn new(stream: rt::Stream, target: Arc<str>) -> Conn {
+        let (remote_addr, local_addr) = stream.addrs();
         Conn {
+            remote_addr,
+            local_addr,
             stream,
             buf: vec![0; READ_BUFFER_SIZE],
             start: 0,

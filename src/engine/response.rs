@@ -1,5 +1,6 @@
 //! The response: status, headers and a streaming body.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -54,6 +55,7 @@ pub struct Response {
     /// end is measured from it).
     timings: Timings,
     started: Option<Instant>,
+    addrs: (Option<SocketAddr>, Option<SocketAddr>),
 }
 
 /// The URL, status line and headers, as reqwest shows them; not the body,
@@ -100,6 +102,7 @@ impl Response {
             max_body_size: None,
             timings: Timings::default(),
             started: None,
+            addrs: (None, None),
         }
     }
 
@@ -144,6 +147,23 @@ impl Response {
     pub(crate) fn set_timings(&mut self, timings: Timings, started: Instant) {
         self.timings = timings;
         self.started = Some(started);
+    }
+
+    /// Records the connection's addresses, remote first.
+    pub(crate) fn set_addrs(&mut self, remote: Option<SocketAddr>, local: Option<SocketAddr>) {
+        self.addrs = (remote, local);
+    }
+
+    /// The address of the server (or of the proxy, through one) that sent
+    /// the response; `None` over a Unix socket or from a custom transport.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.addrs.0
+    }
+
+    /// This end's address of the connection the response came on; `None`
+    /// over a Unix socket or from a custom transport.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.addrs.1
     }
 
     /// Whether the request's start was recorded (by the transport).

@@ -680,6 +680,7 @@ fn finish(
     } else {
         ContentDecoder::from_headers(&head.headers)
     };
+    let (remote, local) = (conn.remote_addr, conn.local_addr);
     let body = ConnBody::new(conn, framing.kind, keep_alive, ctx);
     let mut response = Response::new(
         head,
@@ -687,6 +688,7 @@ fn finish(
         ResponseBody::from_conn(body, decoder),
     );
     response.set_timings(timings, started);
+    response.set_addrs(remote, local);
     response
 }
 

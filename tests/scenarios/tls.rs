@@ -426,6 +426,8 @@ scenario! {
         let client = trusting(&pki).build().unwrap();
         let mut r = client.get(server.url("secure.test", "/")).send().await.unwrap();
         let before_end = r.timings();
+        assert_eq!(r.remote_addr(), Some(server.server.addr()));
+        assert!(r.local_addr().unwrap().ip().is_loopback());
         let body = read_all(&mut r).await;
         assert_eq!(body, b"timed");
         let t = r.timings();
