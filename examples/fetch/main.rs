@@ -20,9 +20,14 @@
 //! never read whole), `-F name=<file`, with `;type=` and `;filename=`, and
 //! `--form-string`.
 //!
-//! What it cuts short: one URL per call, no `-w` output formats, and flags
-//! for features ferrohttp has not grown yet (`--http2`) are refused with
-//! "not supported yet".
+//! Transfers as curl runs them: several URLs per call (each `-o`/`-O`
+//! paired with a URL in order), `-Z` to run them at once, one client (and
+//! its connections) shared by all; `-w` with curl's variables and
+//! `%{json}`; `-C -` resuming only from a server that honours the range;
+//! `-J` never writing outside the output directory; `-K` config files.
+//!
+//! What it cuts short: flags for features ferrohttp has not grown yet
+//! (`--http2`) are refused with "not supported yet".
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -32,8 +37,11 @@ use std::time::{Duration, Instant};
 
 use ferrohttp::{Body, Client, ErrorKind, HeaderName, HeaderValue, Method, Response, Timeout};
 
+mod config;
+mod write_out;
+
 const USAGE: &str = "\
-Usage: fetch [options...] <url>
+Usage: fetch [options...] <url>...
  -d, --data <data>          HTTP POST data (@file reads a file, CR/LF removed)
      --data-ascii <data>    Same as -d
      --data-binary <data>   HTTP POST binary data (@file sent as is)
@@ -49,8 +57,20 @@ Usage: fetch [options...] <url>
  -H, --header <header>      Pass custom header(s) to server ('K:' removes K)
  -A, --user-agent <name>    Send User-Agent <name> to server
  -e, --referer <URL>        Referrer URL
- -o, --output <file>        Write to file instead of stdout
+ -o, --output <file>        Write to file instead of stdout (one -o/-O per URL, in order)
  -O, --remote-name          Write to a file named as the URL's last path segment
+     --remote-name-all      -O for every URL without its own -o/-O
+ -J, --remote-header-name   With -O: the name from Content-Disposition (no directories)
+     --output-dir <dir>     Directory to save files in
+     --create-dirs          Create the directories -o and --output-dir name
+ -w, --write-out <format>   Write out %{variables} after each transfer (@file, @-)
+ -r, --range <range>        Retrieve only the bytes within RANGE
+ -C, --continue-at <offset> Resume at this offset ('-': from the output file's size)
+     --limit-rate <speed>   Limit the transfer speed (k, M, G suffixes)
+ -#, --progress-bar         Display the transfer progress as a bar of #
+ -Z, --parallel             Perform the transfers in parallel
+     --parallel-max <num>   Most parallel transfers (default 50)
+ -K, --config <file>        Read options from a file in curl's syntax ('-': stdin)
  -D, --dump-header <file>   Write the received headers to <file> ('-': stdout)
  -i, --include              Include response headers in output
  -I, --head                 Show document info only (HEAD request)
@@ -60,6 +80,10 @@ Usage: fetch [options...] <url>
  -y, --speed-time <s>       Abort below --speed-limit for this long (default 30)
  -Y, --speed-limit <speed>  Abort if slower than this many bytes/s (default 1)
      --retry <num>          Retry transient failures (timeouts, 408, 429, 5xx)
+     --retry-delay <s>      Wait this long between retries (default: 1 s doubling)
+     --retry-max-time <s>   Retry only within this time
+     --retry-all-errors     Retry on any error
+     --retry-connrefused    Retry on a refused connection too
      --unix-socket <path>   Connect through this Unix domain socket
      --interface <addr>     Use this source IP address
      --cacert <file>        CA certificate bundle to verify the peer against
@@ -87,6 +111,7 @@ Usage: fetch [options...] <url>
  -b, --cookie <data|file>   Send cookies: 'k=v; k2=v2', or a cookie file
  -c, --cookie-jar <file>    Write cookies to this file after the transfer
  -f, --fail                 Fail fast with no output on HTTP errors (exit 22)
+     --fail-with-body       Exit 22 on HTTP errors, after writing the body
  -s, --silent               Silent mode
  -S, --show-error           Show error even when -s is used
  -v, --verbose              Make the operation more talkative
@@ -108,9 +133,43 @@ enum Data {
     UrlEncode(String),
 }
 
+/// Where a URL's body goes: `-o FILE` or `-O` (the remote name).
+#[derive(Clone)]
+enum Output {
+    File(String),
+    Remote,
+}
+
+/// `-C`: where to resume.
+#[derive(Clone, Copy)]
+enum ContinueAt {
+    /// `-C -`: from the size of the output file.
+    Auto,
+    Offset(u64),
+}
+
 #[derive(Default)]
 struct Options {
-    url: Option<String>,
+    /// The URLs, in order; `outputs[i]` (from `-o`/`-O`, in order) is the
+    /// i-th URL's, as curl pairs them.
+    urls: Vec<String>,
+    outputs: Vec<Output>,
+    remote_name_all: bool,
+    remote_header_name: bool,
+    output_dir: Option<String>,
+    create_dirs: bool,
+    write_out: Option<String>,
+    fail_with_body: bool,
+    retry_delay: Option<f64>,
+    retry_max_time: Option<f64>,
+    retry_all_errors: bool,
+    retry_connrefused: bool,
+    range: Option<String>,
+    continue_at: Option<ContinueAt>,
+    limit_rate: Option<u64>,
+    progress_bar: bool,
+    parallel: bool,
+    parallel_max: Option<usize>,
     method: Option<String>,
     headers: Vec<String>,
     data: Vec<Data>,
@@ -120,8 +179,6 @@ struct Options {
     /// `-F` (false) and `--form-string` (true) fields, in order.
     form: Vec<(String, bool)>,
     get: bool,
-    output: Option<String>,
-    remote_name: bool,
     dump_header: Option<String>,
     include: bool,
     head: bool,
@@ -234,20 +291,12 @@ fn main() -> ExitCode {
             return ExitCode::from(f.code);
         }
     };
-    match run(&opts) {
-        Ok(code) => ExitCode::from(code),
-        Err(f) => {
-            if !opts.silent || opts.show_error {
-                eprintln!("fetch: ({}) {}", f.code, f.message);
-            }
-            ExitCode::from(f.code)
-        }
-    }
+    ExitCode::from(run(&opts))
 }
 
 /// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
 fn expand_short(args: &[String]) -> Vec<String> {
-    const WITH_VALUE: &str = "XHdoeAmEubcyYxUFTD";
+    const WITH_VALUE: &str = "XHdoeAmEubcyYxUFTDwrCK";
     let mut out = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
@@ -275,7 +324,7 @@ fn expand_short(args: &[String]) -> Vec<String> {
 }
 
 fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
-    let args = expand_short(raw);
+    let args = config::splice_config_files(&expand_short(raw))?;
     let mut o = Options::default();
     let mut i = 0;
     let value = |i: &mut usize, flag: &str| -> Result<String, Failure> {
@@ -301,8 +350,40 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "-T" | "--upload-file" => o.upload_file = Some(value(&mut i, a)?),
             "--form-string" => o.form.push((value(&mut i, a)?, true)),
             "-G" | "--get" => o.get = true,
-            "-o" | "--output" => o.output = Some(value(&mut i, a)?),
-            "-O" | "--remote-name" => o.remote_name = true,
+            "-o" | "--output" => o.outputs.push(Output::File(value(&mut i, a)?)),
+            "-O" | "--remote-name" => o.outputs.push(Output::Remote),
+            "--remote-name-all" => o.remote_name_all = true,
+            "-J" | "--remote-header-name" => o.remote_header_name = true,
+            "--output-dir" => o.output_dir = Some(value(&mut i, a)?),
+            "--create-dirs" => o.create_dirs = true,
+            "-w" | "--write-out" => {
+                let v = value(&mut i, a)?;
+                o.write_out = Some(match v.strip_prefix('@') {
+                    Some(name) => String::from_utf8_lossy(&read_at_file(name)?).into_owned(),
+                    None => v,
+                });
+            }
+            "--fail-with-body" => o.fail_with_body = true,
+            "--retry-delay" => o.retry_delay = Some(seconds(a, &value(&mut i, a)?)?),
+            "--retry-max-time" => o.retry_max_time = Some(seconds(a, &value(&mut i, a)?)?),
+            "--retry-all-errors" => o.retry_all_errors = true,
+            "--retry-connrefused" => o.retry_connrefused = true,
+            "-r" | "--range" => o.range = Some(value(&mut i, a)?),
+            "-C" | "--continue-at" => {
+                let v = value(&mut i, a)?;
+                o.continue_at = Some(if v == "-" {
+                    ContinueAt::Auto
+                } else {
+                    ContinueAt::Offset(number(a, &v)?)
+                });
+            }
+            "--limit-rate" => o.limit_rate = Some(rate(a, &value(&mut i, a)?)?),
+            "-#" | "--progress-bar" => o.progress_bar = true,
+            "-Z" | "--parallel" => o.parallel = true,
+            "--parallel-max" => o.parallel_max = Some(number(a, &value(&mut i, a)?)?),
+            // Only meaningful first on curl's command line (no default
+            // config file), and fetch reads none anyway.
+            "-q" | "--disable" => {}
             "-D" | "--dump-header" => o.dump_header = Some(value(&mut i, a)?),
             "-i" | "--include" => o.include = true,
             "-I" | "--head" => o.head = true,
@@ -350,11 +431,9 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "-s" | "--silent" => o.silent = true,
             "-S" | "--show-error" => o.show_error = true,
             "-v" | "--verbose" => o.verbose = true,
-            "--url" => o.url = Some(value(&mut i, a)?),
+            "--url" => o.urls.push(value(&mut i, a)?),
             "--" => {
-                if let Some(u) = args.get(i + 1) {
-                    o.url = Some(u.clone());
-                }
+                o.urls.extend(args[i + 1..].iter().cloned());
                 break;
             }
             flag if NOT_YET.contains(&flag) => {
@@ -363,12 +442,18 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(Failure::new(2, format!("option {flag}: is unknown")));
             }
-            url => o.url = Some(url.to_string()),
+            url => o.urls.push(url.to_string()),
         }
         i += 1;
     }
-    if o.url.is_none() {
+    if o.urls.is_empty() {
         return Err(Failure::new(2, "no URL specified"));
+    }
+    if o.continue_at.is_some() && o.range.is_some() {
+        return Err(Failure::new(
+            2,
+            "--continue-at and --range are mutually exclusive",
+        ));
     }
     if !o.form.is_empty() && (!o.data.is_empty() || !o.json.is_empty() || o.head || o.get) {
         // curl: -F with -d, --json, -I or -G asks for two kinds of request.
@@ -457,6 +542,38 @@ impl LowSpeed {
             ),
         )
     }
+}
+
+/// A rate in bytes per second with curl's suffixes (`k`, `m`, `g`,
+/// either case, powers of 1024).
+fn rate(flag: &str, v: &str) -> Result<u64, Failure> {
+    let (digits, unit) = match v.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&v[..i], c.to_ascii_lowercase()),
+        _ => (v, 'b'),
+    };
+    let scale: u64 = match unit {
+        'b' => 1,
+        'k' => 1 << 10,
+        'm' => 1 << 20,
+        'g' => 1 << 30,
+        _ => {
+            return Err(Failure::new(
+                2,
+                format!("option {flag}: unsupported rate unit"),
+            ))
+        }
+    };
+    let n: f64 = digits
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n >= 0.0)
+        .ok_or_else(|| {
+            Failure::new(
+                2,
+                format!("option {flag}: expected a proper numerical parameter"),
+            )
+        })?;
+    Ok((n * scale as f64) as u64)
 }
 
 /// A non-negative number of seconds, as curl's time options take.
@@ -565,26 +682,38 @@ fn curl_env(name: &str) -> Option<String> {
     (!value.trim().is_empty()).then(|| value.trim().to_string())
 }
 
-/// The proxy settings, as curl takes them: `-x` (or the environment),
-/// `-U`, `-p`, `--noproxy` (or `NO_PROXY`), `--proxy-cacert`,
+/// The proxy settings, as curl takes them: `-x` (or the environment:
+/// `http_proxy` for http URLs, `https_proxy` for https ones, `all_proxy`
+/// for both), `-U`, `-p`, `--noproxy` (or `NO_PROXY`), `--proxy-cacert`,
 /// `--proxy-insecure`.
 fn with_proxy(
-    builder: ferrohttp::ClientBuilder,
+    mut builder: ferrohttp::ClientBuilder,
     o: &Options,
-    url: &str,
 ) -> Result<ferrohttp::ClientBuilder, Failure> {
-    let https = url.starts_with("https://");
-    let spec = match &o.proxy {
-        Some(p) => Some(p.clone()),
-        None => curl_env(if https { "https_proxy" } else { "http_proxy" })
-            .or_else(|| curl_env("all_proxy")),
+    let routes = match &o.proxy {
+        Some(p) => vec![("all://", Some(p.clone()))],
+        None => {
+            let all = curl_env("all_proxy");
+            vec![
+                ("http://", curl_env("http_proxy").or_else(|| all.clone())),
+                ("https://", curl_env("https_proxy").or(all)),
+            ]
+        }
     };
-    // No proxy (`-x ""` among others): direct, whatever the environment.
-    let Some(spec) = spec.filter(|s| !s.is_empty()) else {
-        return Ok(builder.no_proxy("all://"));
-    };
+    for (pattern, spec) in routes {
+        // No proxy (`-x ""` among others): direct, whatever the environment.
+        builder = match spec.filter(|s| !s.is_empty()) {
+            None => builder.no_proxy(pattern),
+            Some(spec) => builder.proxy(pattern, make_proxy(&spec, o)?),
+        };
+    }
+    Ok(builder)
+}
+
+/// One proxy from its curl spelling and the proxy options.
+fn make_proxy(spec: &str, o: &Options) -> Result<ferrohttp::Proxy, Failure> {
     let mut spec = if spec.contains("://") {
-        spec
+        spec.to_string()
     } else {
         format!("http://{spec}")
     };
@@ -630,58 +759,99 @@ fn with_proxy(
     if let Some(list) = noproxy {
         proxy = proxy.no_proxy(list);
     }
-    Ok(builder.proxy("all://", proxy))
+    Ok(proxy)
 }
 
-fn run(o: &Options) -> Result<u8, Failure> {
-    let mut url = o.url.clone().expect("checked in parse_args");
-    if !url.contains("://") {
-        url = format!("http://{url}"); // curl guesses http for a bare host
-    }
-    // -O: the last segment of the URL's path, as given (curl), checked
-    // before anything is sent.
-    let output: Option<String> = match (&o.output, o.remote_name) {
-        (Some(p), _) => Some(p.clone()),
-        (None, true) => {
-            let remote = url
-                .split(['?', '#'])
-                .next()
-                .and_then(|u| u.split("://").nth(1))
-                .and_then(|rest| rest.split_once('/'))
-                .map(|(_, path)| path.rsplit('/').next().unwrap_or("").to_string())
-                .unwrap_or_default();
-            if remote.is_empty() {
-                return Err(Failure::new(23, "Remote file name has no length!"));
-            }
-            Some(remote)
+/// Runs every URL's transfer, one after the other or (`-Z`) several at a
+/// time, over one client so that connections are reused across them; the
+/// exit code is the last failure's (0 when all went well).
+fn run(o: &Options) -> u8 {
+    let (client, jar) = match build_client(o) {
+        Ok(built) => built,
+        Err(f) => {
+            complain(o, &f);
+            return f.code;
         }
-        (None, false) => None,
     };
-    // curl's -T to a URL ending in '/' appends the file's name.
-    if let Some(path) = o.upload_file.as_deref().filter(|p| *p != "-") {
-        if url.ends_with('/') {
-            if let Some(name) = std::path::Path::new(path).file_name() {
-                url.push_str(&name.to_string_lossy());
+    let specs: Vec<(&str, Option<Output>)> = o
+        .urls
+        .iter()
+        .enumerate()
+        .map(|(i, url)| {
+            let output = o
+                .outputs
+                .get(i)
+                .cloned()
+                .or(o.remote_name_all.then_some(Output::Remote));
+            (url.as_str(), output)
+        })
+        .collect();
+    let one = |(url, output): &(&str, Option<Output>)| -> u8 {
+        let mut report = write_out::Report::default();
+        let started = Instant::now();
+        let code = match transfer(o, &client, url, output.clone(), &mut report) {
+            Ok(code) => code,
+            Err(f) => {
+                complain(o, &f);
+                report.errormsg = f.message.clone();
+                f.code
             }
+        };
+        report.exitcode = code;
+        report.time_total = started.elapsed();
+        if let Some(format) = &o.write_out {
+            let _ = write_out::write_out(format, &report);
+        }
+        code
+    };
+    let codes: Vec<u8> = if o.parallel && specs.len() > 1 {
+        // Up to --parallel-max transfers at once (curl's default: 50).
+        let workers = o.parallel_max.unwrap_or(50).clamp(1, 300).min(specs.len());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let codes = std::sync::Mutex::new(vec![0u8; specs.len()]);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(spec) = specs.get(i) else { break };
+                    let code = one(spec);
+                    codes.lock().unwrap_or_else(|p| p.into_inner())[i] = code;
+                });
+            }
+        });
+        codes.into_inner().unwrap_or_else(|p| p.into_inner())
+    } else {
+        specs.iter().map(one).collect()
+    };
+    if let Some(path) = &o.cookie_jar {
+        if let Err(e) = std::fs::write(path, jar.to_netscape()) {
+            let f = Failure::new(23, format!("cannot write cookie jar {path}: {e}"));
+            complain(o, &f);
+            return f.code;
         }
     }
-    if o.get {
-        if let Some(q) = joined_data(&o.data)? {
-            let q = String::from_utf8_lossy(&q).into_owned();
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str(&q);
-        }
-    }
+    codes.into_iter().rfind(|&c| c != 0).unwrap_or(0)
+}
 
+/// Prints a failure as curl does (unless `-s` without `-S`).
+fn complain(o: &Options, f: &Failure) {
+    if !o.silent || o.show_error {
+        eprintln!("fetch: ({}) {}", f.code, f.message);
+    }
+}
+
+/// The client every transfer shares, and its cookie jar (for `-c`).
+fn build_client(o: &Options) -> Result<(Client, ferrohttp::CookieJar), Failure> {
     // curl waits up to 300 s to connect and has no read timeout by default.
     let connect = Duration::from_secs_f64(o.connect_timeout.unwrap_or(300.0));
-    let mut low_speed = LowSpeed::from_options(o);
     // With -y/-Y, a read waits at most one period: a silent server is then
     // too slow by any limit, and a body read on after its read timeout
-    // resumes, so the check below sees a stall when it has lasted a period.
+    // resumes, so the check in `copy_body` sees a stall when it has lasted
+    // a period.
+    let period = LowSpeed::from_options(o).map(|l| l.period);
     let timeout = Timeout::none()
         .connect(connect)
-        .read(low_speed.as_ref().map(|l| l.period))
+        .read(period)
         .total(o.max_time.map(Duration::from_secs_f64));
     let mut builder = Client::builder()
         .timeout(timeout)
@@ -727,7 +897,7 @@ fn run(o: &Options) -> Result<u8, Failure> {
             builder.auth(ferrohttp::BasicAuth::new(name, password))
         };
     }
-    builder = with_proxy(builder, o, &url)?;
+    builder = with_proxy(builder, o)?;
     // curl sends `Expect: 100-continue` for bodies over 1 MiB; `-H 'Expect:'`
     // turns it off.
     if o.headers
@@ -747,32 +917,185 @@ fn run(o: &Options) -> Result<u8, Failure> {
         jar.load_netscape(&text)?;
     }
     let client = builder.cookie_jar(jar.clone()).build()?;
+    Ok((client, jar))
+}
 
+/// The last segment of a URL's path, as given (curl's `-O` name).
+fn url_file_name(url: &str) -> String {
+    url.split(['?', '#'])
+        .next()
+        .and_then(|u| u.split("://").nth(1))
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(_, path)| path.rsplit('/').next().unwrap_or("").to_string())
+        .unwrap_or_default()
+}
+
+/// The file name a `Content-Disposition` field gives (`-J`), reduced to
+/// its last path segment as curl does, so that a hostile `../x` or `/etc/x`
+/// can only name a file in the output directory; `None` when it names
+/// none (or only `.` or `..`).
+fn disposition_file_name(value: &str) -> Option<String> {
+    let at = value.to_ascii_lowercase().find("filename=")?;
+    let rest = &value[at + "filename=".len()..];
+    let name = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next().unwrap_or(""),
+        None => rest.split(';').next().unwrap_or("").trim(),
+    };
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    (!base.is_empty() && base != "." && base != "..").then(|| base.to_string())
+}
+
+/// `path` under `--output-dir`, its directories made with `--create-dirs`.
+fn place_output(o: &Options, path: &str) -> Result<std::path::PathBuf, Failure> {
+    let mut full = std::path::PathBuf::new();
+    if let Some(dir) = &o.output_dir {
+        if !std::path::Path::new(path).is_absolute() {
+            full.push(dir);
+        }
+    }
+    full.push(path);
+    if o.create_dirs {
+        if let Some(parent) = full.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Failure::new(
+                    23,
+                    format!("failed to create the directory {}: {e}", parent.display()),
+                )
+            })?;
+        }
+    }
+    Ok(full)
+}
+
+/// Whether `e` is a refused connection (`--retry-connrefused`).
+fn refused(e: &ferrohttp::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// One URL's transfer: the request (retried as `--retry` says), the
+/// checks on its response, and its body to the output.
+fn transfer(
+    o: &Options,
+    client: &Client,
+    url: &str,
+    output: Option<Output>,
+    report: &mut write_out::Report,
+) -> Result<u8, Failure> {
+    let mut url = url.to_string();
+    if !url.contains("://") {
+        url = format!("http://{url}"); // curl guesses http for a bare host
+    }
+    // -O: the last segment of the URL's path, checked before anything is
+    // sent (with -J, the server may name the file instead).
+    let remote_name = url_file_name(&url);
+    if matches!(output, Some(Output::Remote)) && remote_name.is_empty() && !o.remote_header_name {
+        return Err(Failure::new(23, "Remote file name has no length!"));
+    }
+    if matches!(o.continue_at, Some(ContinueAt::Auto))
+        && o.remote_header_name
+        && matches!(output, Some(Output::Remote))
+    {
+        return Err(Failure::new(
+            2,
+            "--continue-at - and --remote-header-name cannot be combined",
+        ));
+    }
+    // curl's -T to a URL ending in '/' appends the file's name.
+    if let Some(path) = o.upload_file.as_deref().filter(|p| *p != "-") {
+        if url.ends_with('/') {
+            if let Some(name) = std::path::Path::new(path).file_name() {
+                url.push_str(&name.to_string_lossy());
+            }
+        }
+    }
+    if o.get {
+        if let Some(q) = joined_data(&o.data)? {
+            let q = String::from_utf8_lossy(&q).into_owned();
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&q);
+        }
+    }
+    // The output file as known before the response (not yet for -J).
+    let known_path = match &output {
+        Some(Output::File(p)) if p != "-" => Some(place_output(o, p)?),
+        Some(Output::Remote) if !o.remote_header_name => Some(place_output(o, &remote_name)?),
+        _ => None,
+    };
+    // -C: resume at an offset, or (`-C -`) at the output file's size.
+    let resume_from = match o.continue_at {
+        None => 0,
+        Some(ContinueAt::Offset(n)) => n,
+        Some(ContinueAt::Auto) => known_path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len()),
+    };
+    let range = if resume_from > 0 {
+        Some(format!("bytes={resume_from}-"))
+    } else {
+        o.range.as_ref().map(|r| format!("bytes={r}"))
+    };
+
+    let mut low_speed = LowSpeed::from_options(o);
+    let uploaded = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     // --retry: curl's transient failures (a timeout, or 408, 429, 500, 502,
-    // 503, 504), after 1 s doubling, or the server's Retry-After.
+    // 503, 504; a refused connection with --retry-connrefused; anything
+    // with --retry-all-errors), after 1 s doubling, the server's
+    // Retry-After, or --retry-delay; never past --retry-max-time.
     let mut retries_left = o.retry;
     let mut delay = Duration::from_secs(1);
+    let retrying_since = Instant::now();
     let mut response = loop {
-        let request = build_request(o, &client, &url)?;
+        let mut request = build_request(o, client, &url, &uploaded)?;
+        if let Some(r) = &range {
+            if !request.headers().contains_key("range") {
+                let v = HeaderValue::from_str(r)
+                    .map_err(|_| Failure::new(2, format!("invalid range {r:?}")))?;
+                request.headers_mut().insert("range", v);
+            }
+        }
         if o.verbose {
             print_request_head(&request);
         }
         let result = client.send(request);
+        let failing = o.fail || o.fail_with_body;
         let problem = match &result {
             Err(e) if e.is_timeout() => Some("timeout".to_string()),
+            Err(e) if o.retry_connrefused && refused(e) => Some("connection refused".into()),
+            Err(e) if o.retry_all_errors => Some(e.to_string()),
             Ok(r) if matches!(r.status().as_u16(), 408 | 429 | 500 | 502 | 503 | 504) => {
+                Some(format!("HTTP error {}", r.status().as_u16()))
+            }
+            Ok(r) if o.retry_all_errors && failing && r.status().as_u16() >= 400 => {
                 Some(format!("HTTP error {}", r.status().as_u16()))
             }
             _ => None,
         };
+        let wait = match &result {
+            _ if o.retry_delay.is_some() => {
+                Duration::from_secs_f64(o.retry_delay.unwrap_or_default())
+            }
+            Ok(r) => r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+                .map_or(delay, Duration::from_secs),
+            Err(_) => delay,
+        };
+        let in_time = o
+            .retry_max_time
+            .is_none_or(|max| (retrying_since.elapsed() + wait).as_secs_f64() <= max);
         match problem {
-            Some(what) if retries_left > 0 => {
-                let wait = result
-                    .as_ref()
-                    .ok()
-                    .and_then(|r| r.headers().get("retry-after"))
-                    .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-                    .map_or(delay, Duration::from_secs);
+            Some(what) if retries_left > 0 && in_time => {
                 if !o.silent {
                     eprintln!(
                         "Warning: Problem : {what}. Will retry in {} seconds. {retries_left} retries left.",
@@ -790,10 +1113,8 @@ fn run(o: &Options) -> Result<u8, Failure> {
             },
         }
     };
-    if let Some(path) = &o.cookie_jar {
-        std::fs::write(path, jar.to_netscape())
-            .map_err(|e| Failure::new(23, format!("cannot write cookie jar {path}: {e}")))?;
-    }
+    report.size_upload = uploaded.load(std::sync::atomic::Ordering::Relaxed);
+    report.record(&response, o.location);
     if o.verbose {
         for hop in response.history() {
             print_head(&mut io::stderr(), hop, "< ");
@@ -817,23 +1138,97 @@ fn run(o: &Options) -> Result<u8, Failure> {
             .map_err(|e| Failure::new(23, format!("failed to write the headers to {path}: {e}")))?;
     }
 
-    if o.fail && response.status().as_u16() >= 400 {
-        return Err(Failure::new(
-            22,
-            format!(
-                "The requested URL returned error: {}",
-                response.status().as_u16()
-            ),
-        ));
+    let status = response.status().as_u16();
+    let mut append = false;
+    if resume_from > 0 {
+        match status {
+            // Nothing left to get: the file is whole.
+            416 => return Ok(0),
+            206 => {
+                let start = response
+                    .headers()
+                    .get("content-range")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().strip_prefix("bytes "))
+                    .and_then(|v| v.split('-').next())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                if start != Some(resume_from) {
+                    return Err(Failure::new(
+                        33,
+                        format!(
+                            "the server's range does not start at the resume offset {resume_from}"
+                        ),
+                    ));
+                }
+                append = true;
+            }
+            200..=299 => {
+                // The server ignored the range: resuming would corrupt the
+                // file, unless there was nothing left to get.
+                if response.content_length() == Some(resume_from) {
+                    return Ok(0);
+                }
+                return Err(Failure::new(
+                    33,
+                    "HTTP server doesn't seem to support byte ranges. Cannot resume.",
+                ));
+            }
+            _ => {}
+        }
     }
 
-    let output = output.as_deref();
-    let mut out: Box<dyn Write> = match output {
-        Some("-") | None => Box::new(io::stdout().lock()),
-        Some(path) => Box::new(
-            File::create(path)
-                .map_err(|e| Failure::new(23, format!("failed to create the file {path}: {e}")))?,
-        ),
+    let http_error = status >= 400;
+    if o.fail && !o.fail_with_body && http_error {
+        return Err(Failure::new(
+            22,
+            format!("The requested URL returned error: {status}"),
+        ));
+    }
+    if resume_from > 0 && !append && !http_error {
+        // A redirect or other answer that is not the rest of the file:
+        // the file is left as it is.
+        return Ok(0);
+    }
+
+    let path = match (&output, known_path) {
+        (_, Some(p)) => Some(p),
+        (Some(Output::Remote), None) => {
+            // -J: the server's name for the file, never a path elsewhere.
+            let named = response
+                .headers()
+                .get("content-disposition")
+                .and_then(|v| v.to_str().ok())
+                .and_then(disposition_file_name);
+            let name = named.unwrap_or(remote_name);
+            if name.is_empty() {
+                return Err(Failure::new(23, "Remote file name has no length!"));
+            }
+            let p = place_output(o, &name)?;
+            if p.exists() {
+                return Err(Failure::new(
+                    23,
+                    format!("Refusing to overwrite {}: File exists", p.display()),
+                ));
+            }
+            Some(p)
+        }
+        _ => None,
+    };
+    let mut out: Box<dyn Write> = match &path {
+        None => Box::new(io::stdout().lock()),
+        Some(p) => {
+            let file = if append {
+                std::fs::OpenOptions::new().append(true).open(p)
+            } else {
+                File::create(p)
+            };
+            Box::new(file.map_err(|e| {
+                Failure::new(
+                    23,
+                    format!("failed to create the file {}: {e}", p.display()),
+                )
+            })?)
+        }
     };
     let write_err =
         |e: io::Error| Failure::new(23, format!("failure writing output to destination: {e}"));
@@ -846,26 +1241,40 @@ fn run(o: &Options) -> Result<u8, Failure> {
         out.flush().map_err(write_err)?;
         return Ok(0);
     }
+    // `-o -` writes to a terminal too, binary or not, as curl's.
     let to_terminal = output.is_none() && io::stdout().is_terminal();
-    let progress = (output.is_some_and(|p| p != "-") && !o.silent && io::stderr().is_terminal())
-        .then(|| progress_bar(&response));
+    let show = !o.silent && io::stderr().is_terminal() && (path.is_some() || o.progress_bar);
+    let progress = show.then(|| progress_bar(&response, o.progress_bar));
     copy_body(
         &mut response,
         &mut out,
         to_terminal,
         progress.as_ref(),
         low_speed.as_mut(),
+        o.limit_rate,
     )?;
     out.flush().map_err(write_err)?;
     if let Some(p) = progress {
         p.finish();
+    }
+    report.record(&response, o.location);
+    if http_error && o.fail_with_body {
+        return Err(Failure::new(
+            22,
+            format!("The requested URL returned error: {status}"),
+        ));
     }
     Ok(0)
 }
 
 /// The request the options describe, with its body made afresh (a retry
 /// sends it again).
-fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::Request, Failure> {
+fn build_request(
+    o: &Options,
+    client: &Client,
+    url: &str,
+    uploaded: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> Result<ferrohttp::Request, Failure> {
     let mut body: Option<Body> = None;
     let mut content_type: Option<&str> = None;
     let mut form_type: Option<String> = None;
@@ -935,6 +1344,13 @@ fn build_request(o: &Options, client: &Client, url: &str) -> Result<ferrohttp::R
         apply_header(headers, h)?;
     }
     if let Some(mut b) = body {
+        if o.write_out.is_some() {
+            // For `%{size_upload}`.
+            let count = uploaded.clone();
+            b = b.with_upload_progress(move |sent, _| {
+                count.store(sent, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
         // An upload bar for a body worth one, as curl's meter shows it.
         if !o.silent && io::stderr().is_terminal() && b.len().is_none_or(|n| n >= 64 * 1024) {
             let bar = bar_for(b.len());
@@ -1031,8 +1447,17 @@ fn apply_header(headers: &mut ferrohttp::HeaderMap, h: &str) -> Result<(), Failu
     Ok(())
 }
 
-fn progress_bar(response: &Response) -> indicatif::ProgressBar {
-    bar_for(response.content_length())
+fn progress_bar(response: &Response, hashes: bool) -> indicatif::ProgressBar {
+    let bar = bar_for(response.content_length());
+    if hashes {
+        // -#: curl's bar of '#' and a percentage.
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:72} {percent:>3}%")
+                .expect("valid template")
+                .progress_chars("## "),
+        );
+    }
+    bar
 }
 
 /// A transfer's bar: `len` bytes, or a spinner when unknown.
@@ -1057,8 +1482,14 @@ fn copy_body(
     to_terminal: bool,
     progress: Option<&indicatif::ProgressBar>,
     mut low_speed: Option<&mut LowSpeed>,
+    limit_rate: Option<u64>,
 ) -> Result<(), Failure> {
-    let mut buf = vec![0u8; 64 * 1024];
+    // --limit-rate: reads of at most a tenth of a second's worth, each
+    // followed by a sleep while the average runs ahead of the rate.
+    let chunk = limit_rate.map_or(64 * 1024, |r| (r / 10).clamp(1, 64 * 1024) as usize);
+    let mut buf = vec![0u8; chunk];
+    let started = Instant::now();
+    let mut written: u64 = 0;
     let mut first = true;
     loop {
         let read = response.read(&mut buf).map_err(ferrohttp::Error::from);
@@ -1083,6 +1514,13 @@ fn copy_body(
         first = false;
         out.write_all(&buf[..n])
             .map_err(|e| Failure::new(23, format!("failure writing output to destination: {e}")))?;
+        written += n as u64;
+        if let Some(rate) = limit_rate.filter(|r| *r > 0) {
+            let due = Duration::from_secs_f64(written as f64 / rate as f64);
+            if let Some(ahead) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(ahead);
+            }
+        }
         if let Some(p) = progress {
             p.set_position(response.num_bytes_downloaded());
         }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of the helpers")]
 
+pub mod fetch;
 pub mod proxy;
 pub mod reliability;
 pub mod socks;
