@@ -161,6 +161,31 @@ fn write_out_after_redirects() {
 }
 
 #[test]
+fn write_out_times_add_up_over_redirect_hops() {
+    let server = Server::http(|req| match req.target.as_str() {
+        "/old" => reply("302 Found", &["Location: /slow"], b""),
+        _ => {
+            std::thread::sleep(Duration::from_millis(150));
+            Reply::ok("slow")
+        }
+    });
+    let out = fetch(&[
+        "-s",
+        "-L",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{json}",
+        &server.url("/old"),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let t = |name: &str| v[name].as_f64().unwrap();
+    assert!(t("time_starttransfer") >= 0.15, "the pause counts: {v}");
+    assert!(t("time_starttransfer") <= t("time_total"), "{v}");
+    assert_eq!(v["num_redirects"], 1);
+}
+
+#[test]
 fn several_urls_each_with_its_output_over_one_connection() {
     let server = Server::http(|req| Reply::ok(format!("this is {}", req.target)));
     let dir = temp_dir("several");

@@ -61,7 +61,13 @@ impl Report {
                 .map(|u| u.to_string())
         };
         let hops = response.history().iter().chain(std::iter::once(response));
+        // Recorded again once the body is read: the sums start over.
         self.size_header = 0;
+        self.time_namelookup = Duration::ZERO;
+        self.time_connect = Duration::ZERO;
+        self.time_appconnect = Duration::ZERO;
+        self.time_pretransfer = Duration::ZERO;
+        self.time_starttransfer = Duration::ZERO;
         for hop in hops {
             let t = hop.timings();
             let z = Duration::ZERO;
