@@ -377,3 +377,47 @@ pub fn proxy(data: &[u8]) {
         }
     }
 }
+
+/// HPACK: the first byte picks the dynamic table's size (in 32-byte
+/// steps), the rest is two header blocks decoded in turn by one decoder
+/// under a list cap; what decodes is encoded again and must decode to the
+/// same fields; and the bytes, Huffman-coded, must decode to themselves.
+pub fn hpack(data: &[u8]) {
+    use crate::proto::h2::hpack::{huffman_decode, huffman_encode, Decoder, Encoder};
+    let Some((&size, blocks)) = data.split_first() else {
+        return;
+    };
+    let table = usize::from(size) * 32;
+    let mut coded = Vec::new();
+    huffman_encode(blocks, &mut coded);
+    let mut back = Vec::new();
+    huffman_decode(&coded, &mut back, usize::MAX).expect("our own Huffman code decodes");
+    assert_eq!(back, blocks, "Huffman round trip");
+    let mut decoder = Decoder::new(table, 16 * 1024);
+    let mut encoder = Encoder::new(table);
+    let mut mirror = Decoder::new(table, usize::MAX);
+    let (first, second) = blocks.split_at(blocks.len() / 2);
+    for block in [first, second] {
+        let mut fields = Vec::new();
+        if decoder.decode(block, &mut fields).is_err() {
+            return;
+        }
+        let mut ours = Vec::new();
+        encoder.encode(
+            fields
+                .iter()
+                .map(|f| (&f.name[..], &f.value[..], f.never_indexed)),
+            &mut ours,
+        );
+        let mut again = Vec::new();
+        mirror
+            .decode(&ours, &mut again)
+            .expect("our own block decodes");
+        let pairs = |v: &[crate::proto::h2::hpack::Field]| -> Vec<(Vec<u8>, Vec<u8>)> {
+            v.iter()
+                .map(|f| (f.name.clone(), f.value.clone()))
+                .collect()
+        };
+        assert_eq!(pairs(&again), pairs(&fields), "HPACK round trip");
+    }
+}

@@ -38,5 +38,6 @@ corpus!(
     digest_challenge,
     netrc,
     cookie,
-    proxy
+    proxy,
+    hpack
 );

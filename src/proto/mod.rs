@@ -7,5 +7,6 @@
 
 pub mod decode;
 pub mod h1;
+pub mod h2;
 pub(crate) mod socks;
 pub(crate) mod tunnel;
