@@ -421,3 +421,32 @@ pub fn hpack(data: &[u8]) {
         assert_eq!(pairs(&again), pairs(&fields), "HPACK round trip");
     }
 }
+
+/// The HTTP/2 frame reader: the frames of a buffer read whole, and read
+/// again as the bytes arrive in pieces (the seed byte picks the split
+/// points), give the same frames and the same first error.
+pub fn h2_frame(data: &[u8]) {
+    use crate::proto::h2::frame::{parse, DEFAULT_MAX_FRAME_SIZE};
+    let read_all = |chunks: &[&[u8]]| -> (Vec<String>, Option<String>) {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut frames = Vec::new();
+        for chunk in chunks {
+            buf.extend_from_slice(chunk);
+            loop {
+                match parse(&buf, DEFAULT_MAX_FRAME_SIZE) {
+                    Ok(Some((frame, used))) => {
+                        frames.push(format!("{frame:?}"));
+                        buf.drain(..used);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return (frames, Some(e.to_string())),
+                }
+            }
+        }
+        (frames, None)
+    };
+    let (points, bytes) = split_points(data);
+    let whole = read_all(&[bytes]);
+    let split = read_all(&pieces(bytes, &points));
+    assert_eq!(whole, split, "frames read whole and in pieces differ");
+}

@@ -39,5 +39,6 @@ corpus!(
     netrc,
     cookie,
     proxy,
-    hpack
+    hpack,
+    h2_frame
 );

@@ -1,4 +1,6 @@
-//! HTTP/2 (RFC 9113), sans-IO. So far its header compression, HPACK
-//! (RFC 7541); the frame layer and the connection's state follow (#18).
+//! HTTP/2 (RFC 9113), sans-IO: the frame layer ([`frame`]) and header
+//! compression ([`hpack`], RFC 7541). The connection's state (streams,
+//! flow control, SETTINGS) follows (#18).
 
+pub mod frame;
 pub mod hpack;
