@@ -14,14 +14,16 @@ use std::time::{Duration, Instant};
 /// (`Response::history`) keeps its own.
 ///
 /// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut r = ferrohttp::get("https://127.0.0.1:8443/").send()?;
-/// let body = r.bytes()?;
+/// std::io::copy(&mut r, &mut std::io::sink())?; // the body, to its end
 /// let t = r.timings();
 /// println!(
 ///     "dns {:?} connect {:?} tls {:?} first byte {:?} total {:?}",
 ///     t.name_lookup(), t.connect(), t.tls_handshake(), t.first_byte(), t.end()
 /// );
-/// # Ok::<(), ferrohttp::Error>(())
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timings {
