@@ -424,7 +424,8 @@ pub fn hpack(data: &[u8]) {
 
 /// The HTTP/2 frame reader: the frames of a buffer read whole, and read
 /// again as the bytes arrive in pieces (the seed byte picks the split
-/// points), give the same frames and the same first error.
+/// points), give the same frames and the same first error; then the
+/// client connection state machine reads the same bytes.
 pub fn h2_frame(data: &[u8]) {
     use crate::proto::h2::frame::{parse, DEFAULT_MAX_FRAME_SIZE};
     let read_all = |chunks: &[&[u8]]| -> (Vec<String>, Option<String>) {
@@ -449,4 +450,26 @@ pub fn h2_frame(data: &[u8]) {
     let whole = read_all(&[bytes]);
     let split = read_all(&pieces(bytes, &points));
     assert_eq!(whole, split, "frames read whole and in pieces differ");
+    // The same bytes, as a server's, into a client connection with three
+    // streams open, and the windows given back as the data comes.
+    use crate::proto::h2::conn::{Config, Connection, Event};
+    let mut conn = Connection::new(Config::default());
+    let headers = http::HeaderMap::new();
+    for path in ["/a", "/b", "/c"] {
+        let _ = conn.open("GET", "https", "fuzz.test", path, &headers, path != "/c");
+    }
+    let mut events = Vec::new();
+    for piece in pieces(bytes, &points) {
+        events.clear();
+        if conn.receive(piece, &mut events).is_err() {
+            break;
+        }
+        for e in &events {
+            if let Event::Data { stream, data, .. } = e {
+                conn.consumed(*stream, data.len());
+            }
+        }
+        let _ = conn.send_data(5, b"body", false);
+        let _ = conn.take_output();
+    }
 }
