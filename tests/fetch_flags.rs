@@ -622,3 +622,14 @@ fn progress_bar_of_hashes_on_a_terminal() {
     assert!(shown.contains("100%"), "{shown:?}");
     assert_eq!(std::fs::metadata(&file).unwrap().len(), 2_000_000);
 }
+
+#[test]
+fn http1_1_is_accepted_and_http2_is_not_yet() {
+    let server = Server::http(|_| Reply::ok("one-one"));
+    let out = fetch(&["--http1.1", &server.url("/")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "one-one");
+    let out = fetch(&["--http2", &server.url("/")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not supported yet"), "{}", stderr(&out));
+}

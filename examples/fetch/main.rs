@@ -103,6 +103,7 @@ Usage: fetch [options...] <url>...
      --key <file>           Private key file (default: in the --cert file)
      --pass <phrase>        Pass phrase for the private key
      --compressed           Accepted; responses are always decoded
+     --http1.1              Use HTTP/1.1 (accepted: the only version spoken yet)
  -L, --location             Follow redirects
      --max-redirs <num>     Maximum number of redirects allowed (default 50)
  -u, --user <user:pass>     Server user and password (Basic)
@@ -427,6 +428,8 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
                 })?);
             }
             "--compressed" => {}
+            // HTTP/1.1 is what fetch speaks (HTTP/2 is #18's).
+            "--http1.1" => {}
             "-f" | "--fail" => o.fail = true,
             "-s" | "--silent" => o.silent = true,
             "-S" | "--show-error" => o.show_error = true,
