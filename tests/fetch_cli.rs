@@ -484,9 +484,7 @@ fn unix_socket() {
 #[cfg(feature = "rustls")]
 mod tls {
     use super::fetch;
-    use crate::support::tls::{
-        server_config, Pki, TlsServer, CLIENT_KEY_ENCRYPTED, CLIENT_KEY_PASSWORD,
-    };
+    use crate::support::tls::{server_config, Pki, TlsServer};
     use crate::support::Reply;
 
     fn write_temp(name: &str, content: &str) -> std::path::PathBuf {
@@ -551,8 +549,12 @@ mod tls {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "secure");
     }
 
+    // An encrypted key needs the `encrypted-keys` feature (without it,
+    // fetch says so: exit 58).
+    #[cfg(feature = "encrypted-keys")]
     #[test]
     fn client_certificate_with_encrypted_key() {
+        use crate::support::tls::{CLIENT_KEY_ENCRYPTED, CLIENT_KEY_PASSWORD};
         let pki = Pki::new();
         let server = TlsServer::start(server_config(&pki.leaf(&["127.0.0.1"]), Some(&pki)), |_| {
             Reply::ok("mutual")

@@ -631,5 +631,44 @@ fn http1_1_is_accepted_and_http2_is_not_yet() {
     assert_eq!(stdout(&out), "one-one");
     let out = fetch(&["--http2", &server.url("/")]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not supported yet"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not supported yet"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn values_are_taken_verbatim_and_short_flags_bundle() {
+    let server = Server::http(|req| {
+        Reply::ok(format!(
+            "{} {}",
+            req.method,
+            String::from_utf8_lossy(&req.body)
+        ))
+    });
+    // A value that looks like flags is a value, as curl takes it.
+    let out = fetch(&["-d", "-sx=1", &server.url("/")]);
+    assert_eq!(stdout(&out), "POST -sx=1");
+    // Bundles: flags, and a flag whose value is the rest.
+    let out = fetch(&["-sSXPUT", "-d-v", &server.url("/")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "PUT -v");
+    // A config file may read another.
+    let dir = temp_dir("nested-config");
+    let inner = dir.join("inner.conf");
+    std::fs::write(&inner, "data = \"from inner\"\n").unwrap();
+    let outer = dir.join("outer.conf");
+    std::fs::write(
+        &outer,
+        format!("config = \"{}\"\nsilent\n", inner.display()),
+    )
+    .unwrap();
+    let out = fetch(&["-K", outer.to_str().unwrap(), &server.url("/")]);
+    assert_eq!(stdout(&out), "POST from inner");
+    // ...but not forever.
+    let looping = dir.join("loop.conf");
+    std::fs::write(&looping, format!("config = \"{}\"\n", looping.display())).unwrap();
+    let out = fetch(&["-K", looping.to_str().unwrap(), &server.url("/")]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -8,43 +8,10 @@ use std::io::Read;
 
 use crate::Failure;
 
-/// How deep config files may include config files.
-const MAX_DEPTH: usize = 8;
-
-/// `args` with every `-K FILE`/`--config FILE` replaced by the arguments
-/// the file holds, in place.
-pub fn splice_config_files(args: &[String]) -> Result<Vec<String>, Failure> {
-    splice(args, 0)
-}
-
-fn splice(args: &[String], depth: usize) -> Result<Vec<String>, Failure> {
-    let mut out = Vec::with_capacity(args.len());
-    let mut iter = args.iter();
-    while let Some(a) = iter.next() {
-        if a == "--" {
-            out.push(a.clone());
-            out.extend(iter.by_ref().cloned());
-            break;
-        }
-        if a != "-K" && a != "--config" {
-            out.push(a.clone());
-            continue;
-        }
-        let Some(name) = iter.next() else {
-            return Err(Failure::new(2, format!("option {a}: requires parameter")));
-        };
-        if depth >= MAX_DEPTH {
-            return Err(Failure::new(
-                2,
-                format!("config file {name}: nested too deep"),
-            ));
-        }
-        let text = read(name)?;
-        let inner = parse(&text)
-            .map_err(|(line, why)| Failure::new(2, format!("config file {name}:{line}: {why}")))?;
-        out.extend(splice(&inner, depth + 1)?);
-    }
-    Ok(out)
+/// The arguments the config file `name` holds (`-` for standard input).
+pub fn load(name: &str) -> Result<Vec<String>, Failure> {
+    let text = read(name)?;
+    parse(&text).map_err(|(line, why)| Failure::new(2, format!("config file {name}:{line}: {why}")))
 }
 
 fn read(name: &str) -> Result<String, Failure> {

@@ -295,131 +295,136 @@ fn main() -> ExitCode {
     ExitCode::from(run(&opts))
 }
 
-/// Splits `-sS` into `-s -S` and `-XPOST` into `-X POST`, as curl does.
-fn expand_short(args: &[String]) -> Vec<String> {
-    const WITH_VALUE: &str = "XHdoeAmEubcyYxUFTDwrCK";
-    let mut out = Vec::new();
-    let mut iter = args.iter();
-    while let Some(a) = iter.next() {
-        if a == "--" {
-            out.push(a.clone());
-            out.extend(iter.by_ref().cloned());
-            break;
-        }
-        if a.len() > 2 && a.starts_with('-') && !a.starts_with("--") {
-            for (i, c) in a[1..].char_indices() {
-                out.push(format!("-{c}"));
-                if WITH_VALUE.contains(c) {
-                    let rest = &a[1 + i + c.len_utf8()..];
-                    if !rest.is_empty() {
-                        out.push(rest.to_string());
-                    }
-                    break;
-                }
-            }
-        } else {
-            out.push(a.clone());
-        }
-    }
-    out
-}
+/// Short flags that take a value: in a bundle, the rest of it is the value
+/// (`-XPOST`), as curl reads them.
+const WITH_VALUE: &str = "XHdoeAmEubcyYxUFTDwrCK";
 
+/// How many config files (`-K`) one command line may read, nested or not.
+const MAX_CONFIG_FILES: usize = 16;
+
+/// The options, as curl reads its command line: a value is the next
+/// argument whatever it looks like (`-d -x` sends `-x`); short flags
+/// bundle (`-sSL`, `-XPOST`); `-K` reads more arguments from a file in
+/// place.
 fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
-    let args = config::splice_config_files(&expand_short(raw))?;
+    let mut args: VecDeque<String> = raw.iter().cloned().collect();
     let mut o = Options::default();
-    let mut i = 0;
-    let value = |i: &mut usize, flag: &str| -> Result<String, Failure> {
-        *i += 1;
-        args.get(*i)
-            .cloned()
+    let mut configs = 0;
+    let value = |args: &mut VecDeque<String>, flag: &str| -> Result<String, Failure> {
+        args.pop_front()
             .ok_or_else(|| Failure::new(2, format!("option {flag}: requires parameter")))
     };
-    while i < args.len() {
-        let a = args[i].as_str();
+    while let Some(arg) = args.pop_front() {
+        if arg.len() > 2 && arg.starts_with('-') && !arg.starts_with("--") {
+            // A bundle: its first flag now, the rest after it.
+            let mut chars = arg[1..].chars();
+            let c = chars.next().expect("longer than two");
+            let rest = chars.as_str();
+            if WITH_VALUE.contains(c) {
+                args.push_front(rest.to_string());
+            } else {
+                args.push_front(format!("-{rest}"));
+            }
+            args.push_front(format!("-{c}"));
+            continue;
+        }
+        let a = arg.as_str();
         match a {
+            "-K" | "--config" => {
+                configs += 1;
+                if configs > MAX_CONFIG_FILES {
+                    return Err(Failure::new(2, "too many config files (-K)"));
+                }
+                let inner = config::load(&value(&mut args, a)?)?;
+                for x in inner.into_iter().rev() {
+                    args.push_front(x);
+                }
+            }
             "-h" | "--help" => return Ok(None),
-            "-X" | "--request" => o.method = Some(value(&mut i, a)?),
-            "-H" | "--header" => o.headers.push(value(&mut i, a)?),
-            "-A" | "--user-agent" => o.headers.push(format!("User-Agent: {}", value(&mut i, a)?)),
-            "-e" | "--referer" => o.headers.push(format!("Referer: {}", value(&mut i, a)?)),
-            "-d" | "--data" | "--data-ascii" => o.data.push(Data::Ascii(value(&mut i, a)?)),
-            "--data-binary" => o.data.push(Data::Binary(value(&mut i, a)?)),
-            "--data-raw" => o.data.push(Data::Raw(value(&mut i, a)?)),
-            "--data-urlencode" => o.data.push(Data::UrlEncode(value(&mut i, a)?)),
-            "--json" => o.json.push(value(&mut i, a)?),
-            "-F" | "--form" => o.form.push((value(&mut i, a)?, false)),
-            "-T" | "--upload-file" => o.upload_file = Some(value(&mut i, a)?),
-            "--form-string" => o.form.push((value(&mut i, a)?, true)),
+            "-X" | "--request" => o.method = Some(value(&mut args, a)?),
+            "-H" | "--header" => o.headers.push(value(&mut args, a)?),
+            "-A" | "--user-agent" => o
+                .headers
+                .push(format!("User-Agent: {}", value(&mut args, a)?)),
+            "-e" | "--referer" => o.headers.push(format!("Referer: {}", value(&mut args, a)?)),
+            "-d" | "--data" | "--data-ascii" => o.data.push(Data::Ascii(value(&mut args, a)?)),
+            "--data-binary" => o.data.push(Data::Binary(value(&mut args, a)?)),
+            "--data-raw" => o.data.push(Data::Raw(value(&mut args, a)?)),
+            "--data-urlencode" => o.data.push(Data::UrlEncode(value(&mut args, a)?)),
+            "--json" => o.json.push(value(&mut args, a)?),
+            "-F" | "--form" => o.form.push((value(&mut args, a)?, false)),
+            "-T" | "--upload-file" => o.upload_file = Some(value(&mut args, a)?),
+            "--form-string" => o.form.push((value(&mut args, a)?, true)),
             "-G" | "--get" => o.get = true,
-            "-o" | "--output" => o.outputs.push(Output::File(value(&mut i, a)?)),
+            "-o" | "--output" => o.outputs.push(Output::File(value(&mut args, a)?)),
             "-O" | "--remote-name" => o.outputs.push(Output::Remote),
             "--remote-name-all" => o.remote_name_all = true,
             "-J" | "--remote-header-name" => o.remote_header_name = true,
-            "--output-dir" => o.output_dir = Some(value(&mut i, a)?),
+            "--output-dir" => o.output_dir = Some(value(&mut args, a)?),
             "--create-dirs" => o.create_dirs = true,
             "-w" | "--write-out" => {
-                let v = value(&mut i, a)?;
+                let v = value(&mut args, a)?;
                 o.write_out = Some(match v.strip_prefix('@') {
                     Some(name) => String::from_utf8_lossy(&read_at_file(name)?).into_owned(),
                     None => v,
                 });
             }
             "--fail-with-body" => o.fail_with_body = true,
-            "--retry-delay" => o.retry_delay = Some(seconds(a, &value(&mut i, a)?)?),
-            "--retry-max-time" => o.retry_max_time = Some(seconds(a, &value(&mut i, a)?)?),
+            "--retry-delay" => o.retry_delay = Some(seconds(a, &value(&mut args, a)?)?),
+            "--retry-max-time" => o.retry_max_time = Some(seconds(a, &value(&mut args, a)?)?),
             "--retry-all-errors" => o.retry_all_errors = true,
             "--retry-connrefused" => o.retry_connrefused = true,
-            "-r" | "--range" => o.range = Some(value(&mut i, a)?),
+            "-r" | "--range" => o.range = Some(value(&mut args, a)?),
             "-C" | "--continue-at" => {
-                let v = value(&mut i, a)?;
+                let v = value(&mut args, a)?;
                 o.continue_at = Some(if v == "-" {
                     ContinueAt::Auto
                 } else {
                     ContinueAt::Offset(number(a, &v)?)
                 });
             }
-            "--limit-rate" => o.limit_rate = Some(rate(a, &value(&mut i, a)?)?),
+            "--limit-rate" => o.limit_rate = Some(rate(a, &value(&mut args, a)?)?),
             "-#" | "--progress-bar" => o.progress_bar = true,
             "-Z" | "--parallel" => o.parallel = true,
-            "--parallel-max" => o.parallel_max = Some(number(a, &value(&mut i, a)?)?),
+            "--parallel-max" => o.parallel_max = Some(number(a, &value(&mut args, a)?)?),
             // Only meaningful first on curl's command line (no default
             // config file), and fetch reads none anyway.
             "-q" | "--disable" => {}
-            "-D" | "--dump-header" => o.dump_header = Some(value(&mut i, a)?),
+            "-D" | "--dump-header" => o.dump_header = Some(value(&mut args, a)?),
             "-i" | "--include" => o.include = true,
             "-I" | "--head" => o.head = true,
-            "--connect-timeout" => o.connect_timeout = Some(seconds(a, &value(&mut i, a)?)?),
-            "--expect100-timeout" => o.expect100_timeout = Some(seconds(a, &value(&mut i, a)?)?),
-            "-m" | "--max-time" => o.max_time = Some(seconds(a, &value(&mut i, a)?)?),
-            "-y" | "--speed-time" => o.speed_time = Some(number(a, &value(&mut i, a)?)?),
-            "-Y" | "--speed-limit" => o.speed_limit = Some(number(a, &value(&mut i, a)?)?),
-            "--retry" => o.retry = number(a, &value(&mut i, a)?)?,
-            "--unix-socket" => o.unix_socket = Some(value(&mut i, a)?),
-            "--cacert" => o.cacert = Some(value(&mut i, a)?),
-            "--capath" => o.capath = Some(value(&mut i, a)?),
+            "--connect-timeout" => o.connect_timeout = Some(seconds(a, &value(&mut args, a)?)?),
+            "--expect100-timeout" => o.expect100_timeout = Some(seconds(a, &value(&mut args, a)?)?),
+            "-m" | "--max-time" => o.max_time = Some(seconds(a, &value(&mut args, a)?)?),
+            "-y" | "--speed-time" => o.speed_time = Some(number(a, &value(&mut args, a)?)?),
+            "-Y" | "--speed-limit" => o.speed_limit = Some(number(a, &value(&mut args, a)?)?),
+            "--retry" => o.retry = number(a, &value(&mut args, a)?)?,
+            "--unix-socket" => o.unix_socket = Some(value(&mut args, a)?),
+            "--cacert" => o.cacert = Some(value(&mut args, a)?),
+            "--capath" => o.capath = Some(value(&mut args, a)?),
             "-k" | "--insecure" => o.insecure = true,
-            "-E" | "--cert" => o.cert = Some(value(&mut i, a)?),
-            "--key" => o.key = Some(value(&mut i, a)?),
-            "--pass" => o.pass = Some(value(&mut i, a)?),
+            "-E" | "--cert" => o.cert = Some(value(&mut args, a)?),
+            "--key" => o.key = Some(value(&mut args, a)?),
+            "--pass" => o.pass = Some(value(&mut args, a)?),
             "-L" | "--location" => o.location = true,
-            "--max-redirs" => o.max_redirs = Some(number(a, &value(&mut i, a)?)?),
-            "-u" | "--user" => o.user = Some(value(&mut i, a)?),
+            "--max-redirs" => o.max_redirs = Some(number(a, &value(&mut args, a)?)?),
+            "-u" | "--user" => o.user = Some(value(&mut args, a)?),
             "--digest" => o.digest = true,
             "-n" | "--netrc" => o.netrc = true,
-            "-b" | "--cookie" => o.cookie.push(value(&mut i, a)?),
-            "-c" | "--cookie-jar" => o.cookie_jar = Some(value(&mut i, a)?),
-            "-x" | "--proxy" => o.proxy = Some(value(&mut i, a)?),
+            "-b" | "--cookie" => o.cookie.push(value(&mut args, a)?),
+            "-c" | "--cookie-jar" => o.cookie_jar = Some(value(&mut args, a)?),
+            "-x" | "--proxy" => o.proxy = Some(value(&mut args, a)?),
             "--socks4" | "--socks4a" | "--socks5" => {
-                o.proxy = Some(format!("{}://{}", &a[2..], value(&mut i, a)?));
+                o.proxy = Some(format!("{}://{}", &a[2..], value(&mut args, a)?));
             }
-            "--socks5-hostname" => o.proxy = Some(format!("socks5h://{}", value(&mut i, a)?)),
-            "-U" | "--proxy-user" => o.proxy_user = Some(value(&mut i, a)?),
+            "--socks5-hostname" => o.proxy = Some(format!("socks5h://{}", value(&mut args, a)?)),
+            "-U" | "--proxy-user" => o.proxy_user = Some(value(&mut args, a)?),
             "-p" | "--proxytunnel" => o.proxytunnel = true,
-            "--noproxy" => o.noproxy = Some(value(&mut i, a)?),
-            "--proxy-cacert" => o.proxy_cacert = Some(value(&mut i, a)?),
+            "--noproxy" => o.noproxy = Some(value(&mut args, a)?),
+            "--proxy-cacert" => o.proxy_cacert = Some(value(&mut args, a)?),
             "--proxy-insecure" => o.proxy_insecure = true,
             "--interface" => {
-                let v = value(&mut i, a)?;
+                let v = value(&mut args, a)?;
                 o.interface = Some(v.parse().map_err(|_| {
                     Failure::new(
                         2,
@@ -434,9 +439,9 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "-s" | "--silent" => o.silent = true,
             "-S" | "--show-error" => o.show_error = true,
             "-v" | "--verbose" => o.verbose = true,
-            "--url" => o.urls.push(value(&mut i, a)?),
+            "--url" => o.urls.push(value(&mut args, a)?),
             "--" => {
-                o.urls.extend(args[i + 1..].iter().cloned());
+                o.urls.extend(args.drain(..));
                 break;
             }
             flag if NOT_YET.contains(&flag) => {
@@ -447,7 +452,6 @@ fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             }
             url => o.urls.push(url.to_string()),
         }
-        i += 1;
     }
     if o.urls.is_empty() {
         return Err(Failure::new(2, "no URL specified"));
