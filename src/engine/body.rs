@@ -66,6 +66,16 @@ enum Source {
     Conn(Box<ConnBody>),
 }
 
+/// What an exchange recorded beside its body: its phases, when it started
+/// (the body's end is timed from then), and the connection's addresses.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Meta {
+    pub(crate) timings: crate::timings::Timings,
+    pub(crate) started: Option<std::time::Instant>,
+    pub(crate) remote: Option<std::net::SocketAddr>,
+    pub(crate) local: Option<std::net::SocketAddr>,
+}
+
 /// A response body as a stream of decoded bytes.
 #[derive(Debug)]
 pub(crate) struct ResponseBody {
@@ -83,6 +93,8 @@ pub(crate) struct ResponseBody {
     finished: bool,
     /// When the body was read to its end.
     finished_at: Option<std::time::Instant>,
+    /// What the exchange recorded for `Response::timings` and the addresses.
+    pub(crate) meta: Meta,
     /// The error that failed the body: every later read fails the same way.
     failed: Option<(ErrorKind, String)>,
 }
@@ -341,6 +353,7 @@ impl ResponseBody {
             trailers: None,
             finished: false,
             finished_at: None,
+            meta: Meta::default(),
             failed: None,
         }
     }
@@ -391,10 +404,17 @@ impl ResponseBody {
         }
     }
 
-    /// Keeps the byte count and trailers of the body this one buffers.
-    pub(crate) fn restore_counters(&mut self, downloaded: u64, trailers: Option<HeaderMap>) {
+    /// Keeps the byte count, trailers and end time of the body this one
+    /// buffers.
+    pub(crate) fn restore_counters(
+        &mut self,
+        downloaded: u64,
+        trailers: Option<HeaderMap>,
+        finished_at: Option<std::time::Instant>,
+    ) {
         self.downloaded_before = Some(downloaded);
         self.trailers = trailers;
+        self.finished_at = finished_at;
     }
 
     /// Body bytes received so far, after de-chunking and before decoding.
@@ -419,7 +439,8 @@ impl ResponseBody {
 
     fn finish(&mut self) {
         self.finished = true;
-        self.finished_at = Some(std::time::Instant::now());
+        // A buffered copy keeps the time the network's body ended.
+        self.finished_at.get_or_insert_with(std::time::Instant::now);
     }
 
     /// Reads decoded body bytes into `out` when that needs no waiting (the

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Version};
 use url::Url;
 
-use super::body::ResponseBody;
+use super::body::{Meta, ResponseBody};
 use super::maybe;
 use super::rt;
 use crate::body::Body;
@@ -51,11 +51,6 @@ pub struct Response {
     pub(crate) next_request: Option<Request>,
     /// The most bytes `bytes`, `text` and `json` collect.
     pub(crate) max_body_size: Option<u64>,
-    /// The phases before the body, and when the request started (the body's
-    /// end is measured from it).
-    timings: Timings,
-    started: Option<Instant>,
-    addrs: (Option<SocketAddr>, Option<SocketAddr>),
 }
 
 /// The URL, status line and headers, as reqwest shows them; not the body,
@@ -100,9 +95,6 @@ impl Response {
             history: Vec::new(),
             next_request: None,
             max_body_size: None,
-            timings: Timings::default(),
-            started: None,
-            addrs: (None, None),
         }
     }
 
@@ -143,32 +135,43 @@ impl Response {
         self.elapsed = elapsed;
     }
 
+    /// What the exchange recorded (kept with the boxed body, so that a
+    /// response moves as a few words).
+    fn meta(&self) -> Meta {
+        self.body.as_ref().map(|b| b.meta).unwrap_or_default()
+    }
+
     /// Records the phases of the request that started at `started`.
     pub(crate) fn set_timings(&mut self, timings: Timings, started: Instant) {
-        self.timings = timings;
-        self.started = Some(started);
+        if let Some(b) = self.body.as_mut() {
+            b.meta.timings = timings;
+            b.meta.started = Some(started);
+        }
     }
 
     /// Records the connection's addresses, remote first.
     pub(crate) fn set_addrs(&mut self, remote: Option<SocketAddr>, local: Option<SocketAddr>) {
-        self.addrs = (remote, local);
+        if let Some(b) = self.body.as_mut() {
+            b.meta.remote = remote;
+            b.meta.local = local;
+        }
     }
 
     /// The address of the server (or of the proxy, through one) that sent
     /// the response; `None` over a Unix socket or from a custom transport.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.addrs.0
+        self.meta().remote
     }
 
     /// This end's address of the connection the response came on; `None`
     /// over a Unix socket or from a custom transport.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.addrs.1
+        self.meta().local
     }
 
     /// Whether the request's start was recorded (by the transport).
     pub(crate) fn has_start(&self) -> bool {
-        self.started.is_some()
+        self.meta().started.is_some()
     }
 
     /// When each phase of the request ended, from its start: name lookup,
@@ -184,9 +187,10 @@ impl Response {
     /// # }
     /// ```
     pub fn timings(&self) -> Timings {
-        let mut t = self.timings;
+        let meta = self.meta();
+        let mut t = meta.timings;
         if let (Some(start), Some(end)) = (
-            self.started,
+            meta.started,
             self.body.as_ref().and_then(|b| b.finished_at()),
         ) {
             t.end = Some(end.saturating_duration_since(start));
@@ -360,7 +364,9 @@ impl Response {
                 break;
             }
             if data.len() + n > limit {
-                self.body = Some(Box::new(ResponseBody::from_body(Body::empty(), None)));
+                let mut empty = ResponseBody::from_body(Body::empty(), None);
+                empty.meta = self.meta();
+                self.body = Some(Box::new(empty));
                 return Ok(None);
             }
             data.extend_from_slice(&buf[..n]);
@@ -368,8 +374,10 @@ impl Response {
         let downloaded = self.num_bytes_downloaded();
         let trailers = self.trailers().cloned();
         let data = Bytes::from(data);
+        let finished_at = self.body.as_ref().and_then(|b| b.finished_at());
         let mut body = ResponseBody::from_body(Body::from(data.clone()), None);
-        body.restore_counters(downloaded, trailers);
+        body.restore_counters(downloaded, trailers, finished_at);
+        body.meta = self.meta();
         self.body = Some(Box::new(body));
         Ok(Some(data))
     }

@@ -507,3 +507,28 @@ scenario! {
         assert_eq!(gated.connections(), 1, "and it was reused by the waiters");
     }
 }
+
+scenario! {
+    async fn redirect_hops_keep_their_timings_and_addresses() {
+        let server = Server::http(|req| {
+            if req.target == "/from" {
+                Reply::raw("HTTP/1.1 302 Found\r\nLocation: /to\r\nContent-Length: 5\r\n\r\nmoved")
+            } else {
+                Reply::ok("here")
+            }
+        });
+        let client = Client::builder().follow_redirects(true).build().unwrap();
+        let r = client.get(server.url("/from")).send().await.unwrap();
+        let hop = &r.history()[0];
+        let t = hop.timings();
+        assert!(t.connect().is_some() && t.first_byte().is_some(), "{t:?}");
+        assert!(t.end().is_some(), "the hop's body was read to its end: {t:?}");
+        assert_eq!(hop.remote_addr(), Some(server.addr()));
+        // The final request reused the connection: no connect phase.
+        let t = r.timings();
+        assert_eq!(t.connect(), None, "{t:?}");
+        assert!(t.first_byte().is_some());
+        assert_eq!(r.remote_addr(), Some(server.addr()));
+        assert_eq!(server.connections(), 1);
+    }
+}
