@@ -273,3 +273,32 @@ fn cnonces_differ() {
     assert_ne!(cnonce(), cnonce());
     assert_eq!(cnonce().len(), 32);
 }
+
+/// Whether a new request to `url` goes with an answer at once (its
+/// origin's challenge remembered).
+fn answered_at_once(auth: &DigestAuth, url: &str) -> bool {
+    let request = Request::new(http::Method::GET, Url::parse(url).unwrap());
+    let first = auth.auth_flow(request).next(None).unwrap().unwrap();
+    first.headers().contains_key(AUTHORIZATION)
+}
+
+#[test]
+fn remembered_challenges_are_bounded_in_origins() {
+    let auth = DigestAuth::new("user", "pass");
+    let challenge = r#"Digest realm="r", qop="auth", nonce="n1""#;
+    for i in 0..MAX_KNOWN_ORIGINS {
+        answer_to(&auth, challenge, &format!("http://h{i}.test/"));
+    }
+    assert!(answered_at_once(&auth, "http://h0.test/x"));
+    assert!(answered_at_once(&auth, "http://h63.test/"));
+    assert!(
+        !answered_at_once(&auth, "http://other.test/"),
+        "never challenged"
+    );
+    // One more origin: the remembered ones are forgotten, the new one kept.
+    answer_to(&auth, challenge, "http://h64.test/");
+    assert!(answered_at_once(&auth, "http://h64.test/"));
+    assert!(!answered_at_once(&auth, "http://h0.test/"));
+    assert!(!answered_at_once(&auth, "http://h63.test/"));
+    assert_eq!(auth.known.lock().unwrap().len(), 1);
+}
