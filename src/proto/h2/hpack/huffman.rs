@@ -72,10 +72,103 @@ pub fn encode(data: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// One step of the decoding automaton: from a tree node, four bits on.
+#[derive(Clone, Copy, Default)]
+struct Step {
+    /// The node reached.
+    next: u8,
+    /// The symbol completed on the way, if any (at most one: the shortest
+    /// code is five bits).
+    symbol: Option<u8>,
+    /// EOS was reached on the way: an error.
+    eos: bool,
+}
+
+/// The automaton, built once from the tree: for each inner node (256 of
+/// them) and each nibble, where four more bits lead; and for each node,
+/// whether ending there is valid padding (the node lies on the all-ones
+/// path from the root, at most 7 bits deep).
+struct Automaton {
+    steps: Vec<[Step; 16]>,
+    end_ok: Vec<bool>,
+}
+
+fn automaton() -> &'static Automaton {
+    static AUTOMATON: OnceLock<Automaton> = OnceLock::new();
+    AUTOMATON.get_or_init(|| {
+        let tree = tree();
+        assert!(tree.len() <= 256, "the Huffman code has 256 inner nodes");
+        let mut steps = vec![[Step::default(); 16]; tree.len()];
+        for (node, row) in steps.iter_mut().enumerate() {
+            for (nibble, step) in row.iter_mut().enumerate() {
+                let mut at = node;
+                for i in (0..4).rev() {
+                    let child = tree[at][(nibble >> i) & 1];
+                    if child & LEAF != 0 {
+                        let symbol = child & !LEAF;
+                        if symbol == EOS {
+                            step.eos = true;
+                            break;
+                        }
+                        step.symbol = Some(symbol as u8);
+                        at = 0;
+                    } else {
+                        at = usize::from(child);
+                    }
+                }
+                step.next = at as u8;
+            }
+        }
+        let mut end_ok = vec![false; tree.len()];
+        let mut at = 0usize;
+        end_ok[0] = true;
+        for _ in 0..7 {
+            let child = tree[at][1];
+            if child & LEAF != 0 {
+                break;
+            }
+            at = usize::from(child);
+            end_ok[at] = true;
+        }
+        Automaton { steps, end_ok }
+    })
+}
+
 /// Decodes `data` into `out`, failing once `out` would pass `limit`
 /// bytes. Padding longer than 7 bits, padding that is not a prefix of EOS,
-/// and an EOS symbol in the string are errors (RFC 7541 §5.2).
+/// and an EOS symbol in the string are errors (RFC 7541 §5.2). Four bits
+/// at a time, through a table built once from the code.
 pub fn decode(data: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), HpackError> {
+    let automaton = automaton();
+    let mut at = 0usize;
+    for &byte in data {
+        for nibble in [byte >> 4, byte & 0x0f] {
+            let step = automaton.steps[at][usize::from(nibble)];
+            if step.eos {
+                return Err(HpackError::HuffmanEos);
+            }
+            if let Some(symbol) = step.symbol {
+                if out.len() >= limit {
+                    return Err(HpackError::HeaderListTooLarge);
+                }
+                out.push(symbol);
+            }
+            at = usize::from(step.next);
+        }
+    }
+    if !automaton.end_ok[at] {
+        return Err(HpackError::HuffmanPadding);
+    }
+    Ok(())
+}
+
+/// The bit-by-bit decoder the automaton is checked against in tests.
+#[cfg(test)]
+pub(crate) fn decode_bitwise(
+    data: &[u8],
+    out: &mut Vec<u8>,
+    limit: usize,
+) -> Result<(), HpackError> {
     let tree = tree();
     let mut at = 0usize;
     // Bits read since the last symbol, and whether all of them were ones.

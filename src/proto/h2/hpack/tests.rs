@@ -382,3 +382,42 @@ fn table_size_changes_are_announced_and_obeyed() {
     assert_eq!(got[0].value, big.as_bytes());
     assert_eq!(d.table_size(), 0);
 }
+
+#[test]
+fn the_nibble_automaton_agrees_with_the_bitwise_decoder() {
+    let run = |data: &[u8]| {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let ra = huffman::decode(data, &mut a, 64);
+        let rb = huffman::decode_bitwise(data, &mut b, 64);
+        assert_eq!(ra, rb, "{data:02x?}");
+        if ra.is_ok() {
+            assert_eq!(a, b, "{data:02x?}");
+        }
+    };
+    // Every input of up to two bytes...
+    run(&[]);
+    for x in 0..=255u8 {
+        run(&[x]);
+        for y in 0..=255u8 {
+            run(&[x, y]);
+        }
+    }
+    // ...and longer ones from a simple generator, valid and not.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for len in 3..64 {
+        for _ in 0..50 {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            run(&data);
+            let mut coded = Vec::new();
+            huffman_encode(&data, &mut coded);
+            run(&coded);
+        }
+    }
+}
