@@ -27,7 +27,8 @@ const DEFAULT_WINDOW: u32 = 65_535;
 const MAX_PENDING_ACKS: usize = 64;
 
 /// How many frames that move nothing (empty DATA without END_STREAM,
-/// PRIORITY, unknown types) may come in a row.
+/// PRIORITY, unknown types, resets and window updates of closed streams,
+/// repeated GOAWAYs) may come in a row.
 const MAX_IDLE_FRAMES: usize = 1_000;
 
 /// This side's settings.
@@ -554,8 +555,11 @@ impl Connection {
                         code,
                         retryable: code == ErrorCode::REFUSED_STREAM,
                     });
+                    self.idle(false)
+                } else {
+                    // A reset of a stream already closed moves nothing.
+                    self.idle(true)
                 }
-                Ok(())
             }
             Frame::Settings { ack: true, .. } => Ok(()),
             Frame::Settings { ack: false, params } => {
@@ -596,6 +600,9 @@ impl Connection {
                         "GOAWAY raised its last stream id",
                     ));
                 }
+                // The first GOAWAY (or one that lowers the id) says
+                // something; a repeat moves nothing.
+                self.idle(self.goaway == Some(last_stream))?;
                 self.goaway = Some(last_stream);
                 // Streams the peer never processed: refused, retryable.
                 let mut refused: Vec<u32> = self
@@ -637,6 +644,7 @@ impl Connection {
                         "WINDOW_UPDATE on an idle stream",
                     ));
                 }
+                self.idle(!self.streams.contains_key(&stream))?;
                 if let Some(s) = self.streams.get_mut(&stream) {
                     s.send_window += i64::from(increment);
                     if s.send_window > i64::from(MAX_WINDOW) {

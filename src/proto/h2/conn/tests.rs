@@ -650,6 +650,22 @@ fn floods_are_bounded() {
         c.receive(&flood, &mut Vec::new()).unwrap_err().code,
         C::ENHANCE_YOUR_CALM
     );
+    // Resets and window updates of a closed stream, repeated GOAWAYs.
+    let (mut c, _) = connected(Config::default());
+    get(&mut c, "/");
+    c.reset(1, C::CANCEL);
+    let mut flood = Vec::new();
+    for i in 0..2000 {
+        match i % 3 {
+            0 => frame::encode_rst_stream(1, C::CANCEL, &mut flood),
+            1 => frame::encode_window_update(1, 1, &mut flood),
+            _ => frame::encode_goaway(1, C::NO_ERROR, b"", &mut flood),
+        }
+    }
+    assert_eq!(
+        c.receive(&flood, &mut Vec::new()).unwrap_err().code,
+        C::ENHANCE_YOUR_CALM
+    );
     // CONTINUATION without end: the block is capped.
     let config = Config {
         max_header_list_size: 4096,
