@@ -391,6 +391,16 @@ impl Body {
     }
 }
 
+/// Moves the front of `src` into `out`: as many bytes as fit, and returns
+/// how many. (`Buf::advance`, not `split_to`, which would make a
+/// vector-backed `Bytes` shared: an allocation per call.)
+pub(crate) fn take_into(src: &mut Bytes, out: &mut [u8]) -> usize {
+    let n = src.len().min(out.len());
+    out[..n].copy_from_slice(&src[..n]);
+    bytes::Buf::advance(src, n);
+    n
+}
+
 /// Reads the body as a stream: how an in-process app's handler takes the
 /// request's body without holding it in memory whole. A body of the async
 /// client (an `AsyncBody`) cannot be read this way (`Unsupported`).
@@ -398,12 +408,7 @@ impl Read for Body {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match &mut self.inner {
             Inner::Empty => Ok(0),
-            Inner::Bytes(b) => {
-                let n = b.len().min(buf.len());
-                buf[..n].copy_from_slice(&b[..n]);
-                let _ = b.split_to(n);
-                Ok(n)
-            }
+            Inner::Bytes(b) => Ok(take_into(b, buf)),
             _ => self.read_blocking(buf).unwrap_or_else(|| {
                 Err(std::io::Error::new(
                     std::io::ErrorKind::Unsupported,

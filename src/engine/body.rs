@@ -460,12 +460,7 @@ impl ResponseBody {
         }
         let result = match &mut self.source {
             Source::Empty => Ok(0),
-            Source::Bytes(b) => {
-                let n = b.len().min(out.len());
-                out[..n].copy_from_slice(&b[..n]);
-                let _ = b.split_to(n);
-                Ok(n)
-            }
+            Source::Bytes(b) => Ok(crate::body::take_into(b, out)),
             Source::User(..) => return None,
             Source::Conn(c) => c.read_buffered(out)?,
         };
@@ -520,12 +515,7 @@ impl ResponseBody {
     ) -> Result<usize> {
         let n = match source {
             Source::Empty => 0,
-            Source::Bytes(b) => {
-                let n = b.len().min(out.len());
-                out[..n].copy_from_slice(&b[..n]);
-                let _ = b.split_to(n);
-                n
-            }
+            Source::Bytes(b) => crate::body::take_into(b, out),
             Source::User(body, expected) => {
                 let n = rt::read_user_body(body, out)
                     .await

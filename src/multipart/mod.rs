@@ -520,12 +520,7 @@ impl Read for FormReader {
 fn read_segment(segment: &mut Segment, buf: &mut [u8]) -> std::io::Result<usize> {
     let short = |what: String| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, what);
     match segment {
-        Segment::Bytes(b) => {
-            let n = b.len().min(buf.len());
-            buf[..n].copy_from_slice(&b[..n]);
-            let _ = b.split_to(n);
-            Ok(n)
-        }
+        Segment::Bytes(b) => Ok(crate::body::take_into(b, buf)),
         Segment::File { path, len, file } => {
             let want = buf.len().min(usize::try_from(*len).unwrap_or(usize::MAX));
             if want == 0 {

@@ -467,10 +467,7 @@ pub(crate) async fn read_user_body(body: &mut Body, buf: &mut [u8]) -> io::Resul
                     Some(item) => *rest = item?,
                 }
             }
-            let n = rest.len().min(buf.len());
-            buf[..n].copy_from_slice(&rest[..n]);
-            let _ = rest.split_to(n);
-            Ok(n)
+            Ok(crate::body::take_into(rest, buf))
         }
         #[cfg(feature = "tower")]
         Inner::Frames {
@@ -500,10 +497,7 @@ pub(crate) async fn read_user_body(body: &mut Body, buf: &mut [u8]) -> io::Resul
                     }
                 }
             }
-            let n = rest.len().min(buf.len());
-            buf[..n].copy_from_slice(&rest[..n]);
-            let _ = rest.split_to(n);
-            Ok(n)
+            Ok(crate::body::take_into(rest, buf))
         }
     }
 }
