@@ -86,13 +86,17 @@ impl AppOptions {
             )
             .with_source(e)
         })?;
-        let mut headers = request.headers().clone();
-        if !headers.contains_key(http::header::HOST) {
+        let host = if request.headers().contains_key(http::header::HOST) {
+            None
+        } else {
             let mut host = Vec::new();
             h1::head::write_host(url, &mut host)?;
-            if let Ok(value) = HeaderValue::from_bytes(&host) {
-                headers.insert(http::header::HOST, value);
-            }
+            HeaderValue::from_bytes(&host).ok()
+        };
+        // The router kept a copy of the head for the response: take these.
+        let mut headers = std::mem::take(request.headers_mut());
+        if let Some(value) = host {
+            headers.insert(http::header::HOST, value);
         }
         let body = std::mem::take(request.body_mut());
         if !headers.contains_key(http::header::CONTENT_LENGTH)
