@@ -22,6 +22,20 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// `fetch args` with `input` on its standard input.
+fn fetch_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(fetch_bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -82,6 +96,35 @@ fn write_out_variables_as_curl_prints_them() {
     assert_eq!(t("time_appconnect"), 0.0, "no TLS: {v}");
     assert!(v["speed_download"].as_u64().is_some());
     assert_eq!(v["exitcode"], 0);
+    assert_eq!(v["size_upload"], 0);
+    assert!(v["size_header"].as_u64().unwrap() > "HTTP/1.1 200 OK\r\n\r\n".len() as u64);
+
+    // What went up: an in-memory body and a streamed one (-T -).
+    let out = fetch(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-d",
+        "a=123",
+        "-w",
+        "%{size_upload}",
+        &url,
+    ]);
+    assert_eq!(stdout(&out), "5");
+    let out = fetch_with_stdin(
+        &[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-T",
+            "-",
+            "-w",
+            "%{size_upload}",
+            &url,
+        ],
+        &[b'u'; 70_000],
+    );
+    assert_eq!(stdout(&out), "70000");
 }
 
 #[test]
@@ -100,20 +143,10 @@ fn write_out_streams_files_and_failures() {
     assert_eq!(stderr(&out), "to stderr\n");
 
     // -w @- reads the format from standard input.
-    let mut child = Command::new(fetch_bin())
-        .args(["-s", "-o", "/dev/null", "-w", "@-", &server.url("/")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"from stdin %{http_code}")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = fetch_with_stdin(
+        &["-s", "-o", "/dev/null", "-w", "@-", &server.url("/")],
+        b"from stdin %{http_code}",
+    );
     assert_eq!(stdout(&out), "from stdin 200");
 
     // A failed transfer still writes, with curl's 000 and its exit code.
@@ -587,21 +620,8 @@ fn config_files_in_curls_syntax() {
     assert_eq!(stdout(&out), "POST yes \"quoted\" a=1");
 
     // -K - reads standard input; -q is accepted.
-    let mut child = Command::new(fetch_bin())
-        .args(["-q", "-K", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
     let text = format!("url {}\nrequest PUT\n", server.url("/s"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = fetch_with_stdin(&["-q", "-K", "-"], text.as_bytes());
     assert_eq!(stdout(&out), "PUT - ");
 
     let conf = config_file(&dir, "header = \"unterminated\n");
