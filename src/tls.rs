@@ -445,6 +445,13 @@ mod with_rustls {
         Ok(Arc::new(config))
     }
 
+    /// `config` offering HTTP/2 first by ALPN, then HTTP/1.1.
+    pub(crate) fn offering_h2(config: &Arc<ClientConfig>) -> Arc<ClientConfig> {
+        let mut config = ClientConfig::clone(config);
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Arc::new(config)
+    }
+
     /// The verifier behind `danger_accept_invalid_certs`: any certificate is
     /// accepted, but the handshake signatures are still checked.
     #[derive(Debug)]

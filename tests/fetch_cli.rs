@@ -273,9 +273,6 @@ fn curl_exit_codes_for_failures() {
     assert_eq!(out.status.code(), Some(3), "malformed URL");
     let out = fetch(&["--bogus", "http://127.0.0.1/"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = fetch(&["--http2", "http://127.0.0.1/"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! `-C`, `-r`, `--limit-rate`, retries, several URLs, `-Z`, `-K`), run as
 //! a program against in-process servers and compared with what curl does.
 
+#[path = "support/h2server.rs"]
+mod h2server;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -644,17 +646,39 @@ fn progress_bar_of_hashes_on_a_terminal() {
 }
 
 #[test]
-fn http1_1_is_accepted_and_http2_is_not_yet() {
+fn http_version_flags_choose_the_protocol() {
+    // An HTTP/1.1 server: --http1.1 and --http2 (no h2c Upgrade) speak 1.1.
     let server = Server::http(|_| Reply::ok("one-one"));
-    let out = fetch(&["--http1.1", &server.url("/")]);
+    for flag in ["--http1.1", "--http2"] {
+        let out = fetch(&[flag, "-w", "%{http_version}", &server.url("/")]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "one-one1.1", "{flag}");
+    }
+    // An HTTP/2 server with prior knowledge: -v names the protocol, -i
+    // prints curl's HTTP/2 status line, -w says 2.
+    let h2 = h2server::H2Server::start(h2server::H2Options::default());
+    let url = h2.url("/hello");
+    let out = fetch(&[
+        "--http2-prior-knowledge",
+        "-v",
+        "-i",
+        "-w",
+        "|%{http_version}",
+        &url,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "one-one");
-    let out = fetch(&["--http2", &server.url("/")]);
-    assert_eq!(out.status.code(), Some(2));
+    let shown = stdout(&out);
+    assert!(shown.starts_with("HTTP/2 200 \r\n"), "{shown:?}");
+    assert!(shown.ends_with("hello h2|2"), "{shown:?}");
+    let err = stderr(&out);
+    assert!(err.contains("* using HTTP/2"), "{err}");
+    assert!(err.contains("< HTTP/2 200"), "{err}");
+    // --http1.1 after it wins, as in curl: the h2-only server cannot answer.
+    let out = fetch(&["--http2-prior-knowledge", "--http1.1", "-m", "5", &url]);
     assert!(
-        stderr(&out).contains("not supported yet"),
-        "{}",
-        stderr(&out)
+        !out.status.success(),
+        "HTTP/1.1 to an h2c server: {}",
+        stdout(&out)
     );
 }
 

@@ -6,10 +6,6 @@ use std::collections::VecDeque;
 use crate::request::read_at_file;
 use crate::{config, Failure};
 
-/// Flags that curl has and ferrohttp will grow in later releases
-/// (HTTP/2): refused with "not supported yet".
-pub(crate) const NOT_YET: &[&str] = &["-F", "--form", "--http2", "--http2-prior-knowledge"];
-
 /// One piece of request data, in the order given.
 pub(crate) enum Data {
     /// `-d`/`--data-ascii`: `@file` read with CR and LF removed.
@@ -103,6 +99,10 @@ pub(crate) struct Options {
     pub(crate) silent: bool,
     pub(crate) show_error: bool,
     pub(crate) verbose: bool,
+    /// `--http2`: HTTP/2 offered by ALPN for https.
+    pub(crate) http2: bool,
+    /// `--http2-prior-knowledge`: h2c for http too.
+    pub(crate) http2_prior_knowledge: bool,
 }
 
 /// Short flags that take a value: in a bundle, the rest of it is the value
@@ -243,8 +243,10 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
                 })?);
             }
             "--compressed" => {}
-            // HTTP/1.1 is what fetch speaks (HTTP/2 is #18's).
-            "--http1.1" => {}
+            // As curl: the last of these wins.
+            "--http1.1" => (o.http2, o.http2_prior_knowledge) = (false, false),
+            "--http2" => (o.http2, o.http2_prior_knowledge) = (true, false),
+            "--http2-prior-knowledge" => (o.http2, o.http2_prior_knowledge) = (true, true),
             "-f" | "--fail" => o.fail = true,
             "-s" | "--silent" => o.silent = true,
             "-S" | "--show-error" => o.show_error = true,
@@ -253,9 +255,6 @@ pub(crate) fn parse_args(raw: &[String]) -> Result<Option<Options>, Failure> {
             "--" => {
                 o.urls.extend(args.drain(..));
                 break;
-            }
-            flag if NOT_YET.contains(&flag) => {
-                return Err(Failure::new(2, format!("option {flag}: not supported yet")));
             }
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(Failure::new(2, format!("option {flag}: is unknown")));

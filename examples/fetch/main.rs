@@ -26,8 +26,9 @@
 //! `%{json}`; `-C -` resuming only from a server that honours the range;
 //! `-J` never writing outside the output directory; `-K` config files.
 //!
-//! What it cuts short: flags for features ferrohttp has not grown yet
-//! (`--http2`) are refused with "not supported yet".
+//! HTTP/2 as curl speaks it: `--http2` offers it by ALPN to https servers,
+//! `--http2-prior-knowledge` speaks it from the first byte (h2c for http),
+//! and `-v` says which protocol answered (`* using HTTP/2`).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -106,7 +107,9 @@ Usage: fetch [options...] <url>...
      --key <file>           Private key file (default: in the --cert file)
      --pass <phrase>        Pass phrase for the private key
      --compressed           Accepted; responses are always decoded
-     --http1.1              Use HTTP/1.1 (accepted: the only version spoken yet)
+     --http1.1              Use HTTP/1.1 (the default)
+     --http2                Use HTTP/2 with https (offered by ALPN)
+     --http2-prior-knowledge  Use HTTP/2 without HTTP/1.1 Upgrade (h2c for http)
  -L, --location             Follow redirects
      --max-redirs <num>     Maximum number of redirects allowed (default 50)
  -u, --user <user:pass>     Server user and password (Basic)
@@ -386,6 +389,11 @@ fn build_client(o: &Options) -> Result<(Client, ferrohttp::CookieJar), Failure> 
     let mut builder = Client::builder()
         .timeout(timeout)
         .danger_accept_invalid_certs(o.insecure);
+    if o.http2_prior_knowledge {
+        builder = builder.http2_prior_knowledge();
+    } else if o.http2 {
+        builder = builder.http2(true);
+    }
     if let Some(path) = &o.unix_socket {
         builder = builder.uds(path);
     }

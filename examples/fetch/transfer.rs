@@ -284,6 +284,7 @@ pub(crate) fn transfer(
         for hop in response.history() {
             print_head(&mut io::stderr(), hop, "< ");
         }
+        eprintln!("* using {}", protocol(response.version()));
         print_head(&mut io::stderr(), &response, "< ");
     }
 
@@ -512,16 +513,26 @@ pub(crate) fn copy_body(
     }
 }
 
+/// A protocol as curl's `-v` names it.
+fn protocol(version: ferrohttp::Version) -> &'static str {
+    match version {
+        ferrohttp::Version::HTTP_10 => "HTTP/1.0",
+        ferrohttp::Version::HTTP_2 => "HTTP/2",
+        _ => "HTTP/1.1",
+    }
+}
+
 pub(crate) fn print_head(out: &mut dyn Write, response: &Response, prefix: &str) {
     let status = response.status();
-    let version = match response.version() {
-        ferrohttp::Version::HTTP_10 => "HTTP/1.0",
-        _ => "HTTP/1.1",
+    let version = protocol(response.version());
+    // HTTP/2 has no reason phrase: curl prints none.
+    let reason = match response.version() {
+        ferrohttp::Version::HTTP_2 => "",
+        _ => response
+            .reason()
+            .or(status.canonical_reason())
+            .unwrap_or(""),
     };
-    let reason = response
-        .reason()
-        .or(status.canonical_reason())
-        .unwrap_or("");
     let _ = write!(out, "{prefix}{version} {} {reason}\r\n", status.as_u16());
     for (k, v) in response.headers() {
         let _ = write!(

@@ -288,6 +288,163 @@ impl Stream {
     }
 }
 
+/// The read and write timeouts last set on a socket (`None`: not known).
+type SetTimeouts = (Option<Option<Duration>>, Option<Option<Duration>>);
+
+/// A socket shared by the callers of one HTTP/2 connection: one reads while
+/// another writes (both through `&self`), each with its own timeout.
+#[derive(Debug)]
+pub(crate) struct SharedSocket {
+    plain: Plain,
+    // The timeouts last set (read, write), as `Stream` keeps them.
+    timeouts: Mutex<SetTimeouts>,
+}
+
+impl SharedSocket {
+    /// Reads into `buf`, waiting at most `timeout` for the first byte; 0 at
+    /// the end of the stream.
+    pub(crate) fn read(&self, buf: &mut [u8], timeout: Option<Duration>) -> io::Result<usize> {
+        {
+            let mut t = self.timeouts.lock().unwrap_or_else(|p| p.into_inner());
+            if t.0 != Some(timeout) {
+                self.plain
+                    .sock()
+                    .set_read_timeout(socket_timeout(timeout))?;
+                t.0 = Some(timeout);
+            }
+        }
+        loop {
+            let r = match &self.plain {
+                Plain::Tcp(s) => (&*s).read(buf),
+                #[cfg(unix)]
+                Plain::Unix(s) => (&*s).read(buf),
+            };
+            match r {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r.map_err(timed_out),
+            }
+        }
+    }
+
+    /// Writes some of `buf`, waiting at most `timeout` for room.
+    pub(crate) fn write(&self, buf: &[u8], timeout: Option<Duration>) -> io::Result<usize> {
+        {
+            let mut t = self.timeouts.lock().unwrap_or_else(|p| p.into_inner());
+            if t.1 != Some(timeout) {
+                self.plain
+                    .sock()
+                    .set_write_timeout(socket_timeout(timeout))?;
+                t.1 = Some(timeout);
+            }
+        }
+        loop {
+            let r = match &self.plain {
+                Plain::Tcp(s) => (&*s).write(buf),
+                #[cfg(unix)]
+                Plain::Unix(s) => (&*s).write(buf),
+            };
+            match r {
+                Ok(0) if !buf.is_empty() => return Err(io::ErrorKind::WriteZero.into()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r.map_err(timed_out),
+            }
+        }
+    }
+
+    /// Writes some of `buf` now, for a caller that cannot wait (a `Drop`):
+    /// blocks at most a moment for room.
+    pub(crate) fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        self.write(buf, Some(Duration::from_millis(100)))
+    }
+}
+
+/// A stream taken apart for sharing: its socket, the TLS session over it
+/// (if any), and raw bytes read past a handshake reply (to come first).
+#[derive(Debug)]
+pub(crate) struct Split {
+    pub(crate) socket: SharedSocket,
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: Option<rustls::ClientConnection>,
+    pub(crate) leftover: Vec<u8>,
+}
+
+/// The socket under at most a rewind layer, and the rewound bytes.
+fn bare(io: Io) -> std::result::Result<(Plain, Vec<u8>), Io> {
+    match io {
+        Io::Plain(p) => Ok((p, Vec::new())),
+        Io::Rewind(r) if matches!(r.io, Io::Plain(_)) => {
+            let Rewind { buf, pos, io } = *r;
+            match io {
+                Io::Plain(p) => Ok((p, buf[pos..].to_vec())),
+                _ => unreachable!("matched above"),
+            }
+        }
+        other => Err(other),
+    }
+}
+
+impl Stream {
+    /// Whether TLS negotiated HTTP/2 (ALPN `h2`).
+    pub(crate) fn alpn_h2(&self) -> bool {
+        match &self.io {
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.conn.alpn_protocol() == Some(b"h2"),
+            _ => false,
+        }
+    }
+
+    /// Whether the stream is a socket with at most one TLS layer over it,
+    /// which [`split`](Self::split) can take apart.
+    pub(crate) fn splittable(&self) -> bool {
+        fn bare_ref(io: &Io) -> bool {
+            match io {
+                Io::Plain(_) => true,
+                Io::Rewind(r) => matches!(r.io, Io::Plain(_)),
+                #[cfg(feature = "rustls")]
+                Io::Tls(_) => false,
+            }
+        }
+        match &self.io {
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => bare_ref(&s.sock),
+            io => bare_ref(io),
+        }
+    }
+
+    /// Takes the stream apart for an HTTP/2 connection; a stream with
+    /// TLS nested in TLS is given back.
+    pub(crate) fn split(self) -> std::result::Result<Split, Stream> {
+        if !self.splittable() {
+            return Err(self);
+        }
+        let shared = |plain| SharedSocket {
+            plain,
+            timeouts: Mutex::new((self.read_timeout, self.write_timeout)),
+        };
+        match self.io {
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => {
+                let rustls::StreamOwned { conn, sock } = *s;
+                let (plain, leftover) = bare(sock).map_err(|_| ()).expect("checked splittable");
+                Ok(Split {
+                    socket: shared(plain),
+                    tls: Some(conn),
+                    leftover,
+                })
+            }
+            io => {
+                let (plain, leftover) = bare(io).map_err(|_| ()).expect("checked splittable");
+                Ok(Split {
+                    socket: shared(plain),
+                    #[cfg(feature = "rustls")]
+                    tls: None,
+                    leftover,
+                })
+            }
+        }
+    }
+}
+
 /// Runs a TLS handshake over a connected stream (TCP, a Unix socket, or
 /// a stream that already runs TLS: TLS nests) within `timeout`.
 #[cfg(feature = "rustls")]

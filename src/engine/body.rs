@@ -9,6 +9,7 @@ use http::HeaderMap;
 
 use super::conn::Conn;
 use super::deadline::{io_error, Deadline, Phase};
+use super::h2::H2Body;
 use super::maybe;
 use super::pool::{Lease, Pool};
 use super::rt;
@@ -64,6 +65,7 @@ enum Source {
     /// `Content-Length` declared, which it must give exactly.
     User(Body, Option<u64>),
     Conn(Box<ConnBody>),
+    H2(Box<H2Body>),
 }
 
 /// What an exchange recorded beside its body: its phases, when it started
@@ -363,6 +365,11 @@ impl ResponseBody {
         ResponseBody::with_source(Source::Conn(Box::new(body)), decoder)
     }
 
+    /// A body arriving on an HTTP/2 stream.
+    pub(crate) fn from_h2(body: H2Body, decoder: Option<ContentDecoder>) -> ResponseBody {
+        ResponseBody::with_source(Source::H2(Box::new(body)), decoder)
+    }
+
     /// A body given by the caller (mock transports, `From<http::Response>`).
     pub(crate) fn from_body(body: Body, decoder: Option<ContentDecoder>) -> ResponseBody {
         ResponseBody::from_framed_body(body, None, decoder)
@@ -400,7 +407,9 @@ impl ResponseBody {
             Source::Empty => Ok((Body::empty(), decoded)),
             Source::Bytes(b) => Ok((b.into(), decoded)),
             Source::User(b, _) => Ok((b, decoded)),
-            source @ Source::Conn(_) => Err(Box::new(ResponseBody { source, ..this })),
+            source @ (Source::Conn(_) | Source::H2(_)) => {
+                Err(Box::new(ResponseBody { source, ..this }))
+            }
         }
     }
 
@@ -463,6 +472,7 @@ impl ResponseBody {
             Source::Bytes(b) => Ok(crate::body::take_into(b, out)),
             Source::User(..) => return None,
             Source::Conn(c) => c.read_buffered(out)?,
+            Source::H2(b) => b.read_buffered(out, &mut self.trailers)?,
         };
         Some(match result {
             Ok(n) => {
@@ -483,8 +493,10 @@ impl ResponseBody {
     fn fail(&mut self, e: Error) -> Error {
         if e.kind() != ErrorKind::ReadTimeout {
             self.failed = Some((e.kind(), e.message().to_string()));
-            if let Source::Conn(c) = &mut self.source {
-                c.abandon();
+            match &mut self.source {
+                Source::Conn(c) => c.abandon(),
+                Source::H2(b) => b.abandon(),
+                _ => {}
             }
         }
         e
@@ -540,6 +552,7 @@ impl ResponseBody {
                 n
             }
             Source::Conn(c) => c.read(out, trailers).await?,
+            Source::H2(b) => b.read(out, trailers).await?,
         };
         *downloaded += n as u64;
         Ok(n)

@@ -13,6 +13,7 @@ mod client;
 mod conn;
 mod connect;
 mod deadline;
+mod h2;
 mod pool;
 mod response;
 mod router;

@@ -67,7 +67,7 @@ pub(crate) struct Origin<'a> {
 /// What the idle map hashes and compares, owned ([`PoolKey`]) or borrowed
 /// ([`Origin`]), so that `HashMap<Arc<PoolKey>, _>` can be searched with an
 /// `Origin` (the map's keys borrow as `dyn OriginParts`).
-trait OriginParts {
+pub(crate) trait OriginParts {
     fn parts(&self) -> (bool, &str, u16, u64);
 }
 
@@ -123,7 +123,7 @@ impl<'a> Borrow<dyn OriginParts + 'a> for Arc<PoolKey> {
 /// connections, so SipHash's resistance to chosen collisions buys nothing
 /// here, and it cost more per request than the rest of the lookup.
 #[derive(Debug)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Default for Fnv {
     fn default() -> Fnv {

@@ -10,6 +10,8 @@ use super::body::{BodyContext, ConnBody, ResponseBody};
 use super::conn::{Conn, ExchangeError};
 use super::connect::{self, ConnectOptions, Target};
 use super::deadline::Deadline;
+use super::h2::pool::{H2Pool, Pick};
+use super::h2::{H2Body, H2Conn, RequestHead};
 use super::maybe;
 use super::pool::{Checkout, Lease, Origin, Pool};
 use super::response::Response;
@@ -69,6 +71,20 @@ pub struct HttpTransport {
     expect_threshold: Option<u64>,
     /// How long to wait for `100 Continue` before sending the body anyway.
     expect_wait: Duration,
+    /// HTTP/2: off, offered by ALPN, or spoken from the start (h2c).
+    http2: Http2,
+    /// The HTTP/2 connections, shared by requests.
+    h2: H2Pool,
+}
+
+/// When a transport speaks HTTP/2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Http2 {
+    Off,
+    /// Offered by ALPN to `https` origins.
+    Alpn,
+    /// Also spoken from the start to `http` origins (h2c).
+    PriorKnowledge,
 }
 
 /// The default body size from which a request asks `Expect: 100-continue`
@@ -113,6 +129,7 @@ impl HttpTransport {
 
     /// A transport with pool `limits`.
     pub fn with_limits(limits: Limits) -> HttpTransport {
+        let expiry = limits.keepalive_expiry_limit();
         HttpTransport {
             pool: Pool::new(limits),
             h1: H1Limits::default(),
@@ -121,7 +138,34 @@ impl HttpTransport {
             env_proxies: Arc::default(),
             expect_threshold: Some(DEFAULT_EXPECT_CONTINUE_THRESHOLD),
             expect_wait: DEFAULT_EXPECT_CONTINUE_TIMEOUT,
+            http2: Http2::Off,
+            h2: H2Pool::new(expiry),
         }
+    }
+
+    /// Offers HTTP/2 to `https` origins by ALPN (`h2`, then `http/1.1`);
+    /// an origin that picks HTTP/1.1 gets it. An HTTP/2 connection
+    /// carries many requests at once, from any number of threads or tasks,
+    /// up to the server's stream limit (then another connection opens);
+    /// one connection is opened per origin at a time, and requests that
+    /// come meanwhile wait for it. Off by default, as in httpx.
+    /// [`Response::version`](crate::Response::version) tells which
+    /// protocol answered.
+    #[must_use]
+    pub fn http2(mut self, enabled: bool) -> HttpTransport {
+        self.http2 = if enabled { Http2::Alpn } else { Http2::Off };
+        self
+    }
+
+    /// Speaks HTTP/2 to `http` origins from the first byte, without
+    /// negotiation (h2c with prior knowledge, curl's
+    /// `--http2-prior-knowledge`): only for servers known to accept it.
+    /// `https` origins are offered HTTP/2 by ALPN, as with
+    /// [`http2`](Self::http2).
+    #[must_use]
+    pub fn http2_prior_knowledge(mut self) -> HttpTransport {
+        self.http2 = Http2::PriorKnowledge;
+        self
     }
 
     /// Sends a body of at least `threshold` bytes (or of unknown length)
@@ -266,6 +310,7 @@ impl HttpTransport {
     /// Closes every idle connection (later requests open new ones).
     pub fn close_idle(&self) {
         self.pool.close_idle(false);
+        self.h2.close_idle(false);
     }
 }
 
@@ -312,6 +357,12 @@ impl HttpTransport {
         let https = url.scheme() == "https";
         let via = self.proxy_for(url);
         let forward = via.is_some_and(|v| v.proxy.forwards(https));
+        let h2_wanted = !forward
+            && match self.http2 {
+                Http2::Off => false,
+                Http2::Alpn => https,
+                Http2::PriorKnowledge => true,
+            };
         let key = Origin {
             https,
             host,
@@ -349,12 +400,74 @@ impl HttpTransport {
 
         let started = Instant::now();
         let mut retried = false;
+        let mut h2_retries = 0;
         loop {
             let (pool_limit, by_deadline) = deadline.limit(timeout.pool_timeout());
             // The clock read that times the exchange also dates the pool's
             // look at its idle connections (one read per request).
             let now = if retried { Instant::now() } else { started };
-            let checkout = match self.pool.acquire(&key, pool_limit, now).await {
+            // HTTP/2: a shared connection, or the turn to open one.
+            let mut opening = None;
+            let mut shared = None;
+            if h2_wanted {
+                match self.h2.pick(&key, pool_limit).await? {
+                    Pick::Use(conn) => shared = Some(conn),
+                    Pick::Open(turn) => match turn.full.clone() {
+                        // Every connection is at the server's stream limit:
+                        // another one if the pool has room now, else a
+                        // stream on one of them as soon as one frees.
+                        Some(full) => {
+                            match self.pool.acquire(&key, Some(Duration::ZERO), now).await {
+                                Ok(checkout) => opening = Some((turn, checkout)),
+                                Err(_) => shared = Some(full),
+                            }
+                        }
+                        None => {
+                            let checkout = self.pool.acquire(&key, pool_limit, now).await;
+                            match checkout {
+                                Ok(checkout) => opening = Some((turn, checkout)),
+                                Err(e) if e.kind() == ErrorKind::PoolTimeout && by_deadline => {
+                                    return Err(deadline.error(
+                                        "waiting for a connection",
+                                        &format!("{}:{}", key.host, key.port),
+                                    ));
+                                }
+                                Err(e) => return Err(e),
+                            }
+                        }
+                    },
+                    Pick::Http1 => {}
+                }
+            }
+            if let Some(conn) = shared {
+                // A shared connection: no connect phases.
+                let sent = self
+                    .send_h2(
+                        &conn,
+                        (url, &method, request.headers()),
+                        &mut body,
+                        &timeout,
+                        &deadline,
+                        started,
+                        Timings::default(),
+                    )
+                    .await;
+                match sent {
+                    Ok(response) => return Ok(response),
+                    Err(e) => {
+                        if h2_may_retry(&e, &mut h2_retries, true, &method, &body, &spare) {
+                            refresh(&mut body, &spare);
+                            continue;
+                        }
+                        return Err(e.error);
+                    }
+                }
+            }
+            let (mut opening, checkout) = match opening {
+                Some((turn, checkout)) => (Some(turn), Ok(checkout)),
+                None => (None, self.pool.acquire(&key, pool_limit, now).await),
+            };
+            let checkout = match checkout {
                 Err(e) if e.kind() == ErrorKind::PoolTimeout && by_deadline => {
                     return Err(deadline.error(
                         "waiting for a connection",
@@ -365,7 +478,12 @@ impl HttpTransport {
             };
             let mut marks = ConnectMarks::default();
             let (mut conn, reused) = match checkout {
-                Checkout::Idle(conn, _) => (conn, true),
+                Checkout::Idle(conn, _) => {
+                    if let Some(turn) = opening.take() {
+                        turn.http1();
+                    }
+                    (conn, true)
+                }
                 Checkout::New(reservation) => {
                     let to = reservation.key();
                     let name: Arc<str> = Arc::from(format!("{}:{}", to.host, to.port));
@@ -376,6 +494,7 @@ impl HttpTransport {
                             port: to.port,
                             via: via.map(|v| &v.proxy),
                             forward,
+                            alpn_h2: h2_wanted && https,
                         },
                         &name,
                         &self.connect,
@@ -385,6 +504,53 @@ impl HttpTransport {
                         &mut marks,
                     )
                     .await?;
+                    let prior_knowledge = self.http2 == Http2::PriorKnowledge && !https;
+                    if h2_wanted && (stream.alpn_h2() || prior_knowledge) {
+                        let addrs = stream.addrs();
+                        let split = stream.split().map_err(|_| {
+                            Error::new(
+                                ErrorKind::UnsupportedProtocol,
+                                format!(
+                                    "HTTP/2 to {name} through a TLS tunnel (an HTTPS proxy) is not supported"
+                                ),
+                            )
+                        })?;
+                        let conn =
+                            H2Conn::new(split, reservation, name.clone(), addrs).map_err(|e| {
+                                Error::new(ErrorKind::Tls, format!("TLS with {name} failed"))
+                                    .with_source(e)
+                            })?;
+                        if let Some(turn) = opening.take() {
+                            turn.publish(conn.clone());
+                        }
+                        let mut timings = Timings::default();
+                        marks.apply(started, &mut timings);
+                        let sent = self
+                            .send_h2(
+                                &conn,
+                                (url, &method, request.headers()),
+                                &mut body,
+                                &timeout,
+                                &deadline,
+                                started,
+                                timings,
+                            )
+                            .await;
+                        match sent {
+                            Ok(response) => return Ok(response),
+                            Err(e) => {
+                                if h2_may_retry(&e, &mut h2_retries, false, &method, &body, &spare)
+                                {
+                                    refresh(&mut body, &spare);
+                                    continue;
+                                }
+                                return Err(e.error);
+                            }
+                        }
+                    }
+                    if let Some(turn) = opening.take() {
+                        turn.http1();
+                    }
                     (Lease::new(Conn::new(stream, name), reservation), false)
                 }
             };
@@ -533,6 +699,116 @@ impl HttpTransport {
             return Err(e.error);
         }
     }
+}
+
+#[maybe]
+impl HttpTransport {
+    /// One exchange on an HTTP/2 connection: the response, its body
+    /// streaming from the request's stream.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one step of send_request, its state passed in"
+    )]
+    async fn send_h2(
+        &self,
+        conn: &Arc<H2Conn>,
+        (url, method, headers): (&url::Url, &http::Method, &http::HeaderMap),
+        body: &mut crate::Body,
+        timeout: &Timeout,
+        deadline: &Deadline,
+        started: Instant,
+        mut timings: Timings,
+    ) -> std::result::Result<Response, ExchangeError> {
+        let host = url.host_str().unwrap_or_default();
+        let authority;
+        let authority = match url.port() {
+            Some(port) => {
+                authority = format!("{host}:{port}");
+                authority.as_str()
+            }
+            None => host,
+        };
+        let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        let head = RequestHead {
+            method,
+            scheme: url.scheme(),
+            authority,
+            path: if path.is_empty() { "/" } else { path },
+            headers,
+        };
+        let timeouts = (
+            timeout.pool_timeout(),
+            timeout.write_timeout(),
+            timeout.read_timeout(),
+        );
+        let (stream, head) = conn.send(head, body, timeouts, deadline).await?;
+        timings.first_byte = Some(started.elapsed());
+        let bodiless = method == http::Method::HEAD
+            || head.status == http::StatusCode::NO_CONTENT
+            || head.status == http::StatusCode::NOT_MODIFIED;
+        let expected = if bodiless {
+            None
+        } else {
+            head.headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let decoder = if bodiless || head.end_stream {
+            None
+        } else {
+            ContentDecoder::from_headers(&head.headers)
+        };
+        let h2_body = H2Body::new(
+            stream,
+            head.end_stream || bodiless,
+            expected,
+            timeout.read_timeout(),
+            *deadline,
+        );
+        let response_head = h1::ResponseHead {
+            status: head.status,
+            version: http::Version::HTTP_2,
+            reason: None,
+            headers: head.headers,
+        };
+        let mut response = Response::new(
+            response_head,
+            started.elapsed(),
+            ResponseBody::from_h2(h2_body, decoder),
+        );
+        response.set_timings(timings, started);
+        response.set_addrs(conn.remote_addr, conn.local_addr);
+        Ok(response)
+    }
+}
+
+/// Whether a request that failed on an HTTP/2 connection goes again: one
+/// the server refused unprocessed (REFUSED_STREAM, a GOAWAY, a connection
+/// that takes no new streams) a few times, whatever its method; one whose
+/// reused connection failed before any response, once, when idempotent.
+/// Either only with a body that can be sent again.
+fn h2_may_retry(
+    e: &ExchangeError,
+    retries: &mut u32,
+    reused: bool,
+    method: &http::Method,
+    body: &crate::Body,
+    spare: &Option<crate::Body>,
+) -> bool {
+    let replayable = !body.is_streaming() || spare.is_some();
+    let go = e.error.kind() != ErrorKind::TotalTimeout
+        && replayable
+        && e.no_response
+        && if e.nothing_written {
+            *retries < 3
+        } else {
+            reused && *retries == 0 && is_idempotent(method)
+        };
+    if go {
+        *retries += 1;
+    }
+    go
 }
 
 /// Puts a fresh copy of a replayable stream (`spare`) in `body`, to send
@@ -707,6 +983,7 @@ impl Transport for HttpTransport {
 
     fn close(&self) {
         self.pool.close_idle(true);
+        self.h2.close_idle(true);
     }
 
     fn pool_status(&self) -> Option<PoolStatus> {

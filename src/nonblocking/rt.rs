@@ -308,6 +308,163 @@ impl Stream {
     }
 }
 
+/// A socket shared by the tasks of one HTTP/2 connection: one reads while
+/// another writes (both through `&self`), each with its own timeout.
+#[derive(Debug)]
+pub(crate) struct SharedSocket {
+    plain: Plain,
+}
+
+impl SharedSocket {
+    /// Reads into `buf`, waiting at most `timeout` for the first byte; 0 at
+    /// the end of the stream. Cancel-safe: a dropped future read nothing.
+    pub(crate) async fn read(
+        &self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        with_timeout(timeout, async {
+            loop {
+                let r = match &self.plain {
+                    Plain::Tcp(s) => {
+                        s.readable().await?;
+                        s.try_read(buf)
+                    }
+                    #[cfg(unix)]
+                    Plain::Unix(s) => {
+                        s.readable().await?;
+                        s.try_read(buf)
+                    }
+                };
+                match r {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    r => return r,
+                }
+            }
+        })
+        .await
+    }
+
+    /// Writes some of `buf`, waiting at most `timeout` for room.
+    /// Cancel-safe: a dropped future wrote nothing.
+    pub(crate) async fn write(&self, buf: &[u8], timeout: Option<Duration>) -> io::Result<usize> {
+        with_timeout(timeout, async {
+            loop {
+                let r = match &self.plain {
+                    Plain::Tcp(s) => {
+                        s.writable().await?;
+                        s.try_write(buf)
+                    }
+                    #[cfg(unix)]
+                    Plain::Unix(s) => {
+                        s.writable().await?;
+                        s.try_write(buf)
+                    }
+                };
+                match r {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Ok(0) if !buf.is_empty() => return Err(io::ErrorKind::WriteZero.into()),
+                    r => return r,
+                }
+            }
+        })
+        .await
+    }
+
+    /// Writes some of `buf` now, for a caller that cannot wait (a `Drop`):
+    /// what the socket takes without waiting.
+    pub(crate) fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        match &self.plain {
+            Plain::Tcp(s) => s.try_write(buf),
+            #[cfg(unix)]
+            Plain::Unix(s) => s.try_write(buf),
+        }
+    }
+}
+
+/// A stream taken apart for sharing: its socket, the TLS session over it
+/// (if any), and raw bytes read past a handshake reply (to come first).
+#[derive(Debug)]
+pub(crate) struct Split {
+    pub(crate) socket: SharedSocket,
+    #[cfg(feature = "rustls")]
+    pub(crate) tls: Option<rustls::ClientConnection>,
+    pub(crate) leftover: Vec<u8>,
+}
+
+/// The socket under at most a rewind layer, and the rewound bytes.
+fn bare(io: Io) -> std::result::Result<(Plain, Vec<u8>), Io> {
+    match io {
+        Io::Plain(p) => Ok((p, Vec::new())),
+        Io::Rewind(r) if matches!(r.io, Io::Plain(_)) => {
+            let Rewind { buf, pos, io } = *r;
+            match io {
+                Io::Plain(p) => Ok((p, buf[pos..].to_vec())),
+                _ => unreachable!("matched above"),
+            }
+        }
+        other => Err(other),
+    }
+}
+
+impl Stream {
+    /// Whether TLS negotiated HTTP/2 (ALPN `h2`).
+    pub(crate) fn alpn_h2(&self) -> bool {
+        match &self.io {
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => s.get_ref().1.alpn_protocol() == Some(b"h2"),
+            _ => false,
+        }
+    }
+
+    /// Whether the stream is a socket with at most one TLS layer over it,
+    /// which [`split`](Self::split) can take apart.
+    pub(crate) fn splittable(&self) -> bool {
+        fn bare_ref(io: &Io) -> bool {
+            match io {
+                Io::Plain(_) => true,
+                Io::Rewind(r) => matches!(r.io, Io::Plain(_)),
+                #[cfg(feature = "rustls")]
+                Io::Tls(_) => false,
+            }
+        }
+        match &self.io {
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => bare_ref(s.get_ref().0),
+            io => bare_ref(io),
+        }
+    }
+
+    /// Takes the stream apart for an HTTP/2 connection; a stream with
+    /// TLS nested in TLS is given back.
+    pub(crate) fn split(self) -> std::result::Result<Split, Stream> {
+        if !self.splittable() {
+            return Err(self);
+        }
+        match self.io {
+            #[cfg(feature = "rustls")]
+            Io::Tls(s) => {
+                let (sock, conn) = s.into_inner();
+                let (plain, leftover) = bare(sock).map_err(|_| ()).expect("checked splittable");
+                Ok(Split {
+                    socket: SharedSocket { plain },
+                    tls: Some(conn),
+                    leftover,
+                })
+            }
+            io => {
+                let (plain, leftover) = bare(io).map_err(|_| ()).expect("checked splittable");
+                Ok(Split {
+                    socket: SharedSocket { plain },
+                    #[cfg(feature = "rustls")]
+                    tls: None,
+                    leftover,
+                })
+            }
+        }
+    }
+}
+
 /// Runs a TLS handshake over a connected stream (TCP, a Unix socket, or
 /// a stream that already runs TLS: TLS nests) within `timeout`.
 #[cfg(feature = "rustls")]

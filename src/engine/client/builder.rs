@@ -42,6 +42,9 @@ pub struct ClientBuilder {
     uds: Option<std::path::PathBuf>,
     retries: u32,
     expect_continue: Option<Option<u64>>,
+    /// HTTP/2 by ALPN (off by default), and h2c with prior knowledge.
+    http2: bool,
+    h2_prior_knowledge: bool,
     expect_continue_timeout: Option<std::time::Duration>,
     tls: TlsOptions,
     transport: Option<Hop>,
@@ -126,6 +129,8 @@ impl ClientBuilder {
             uds: None,
             retries: 0,
             expect_continue: None,
+            http2: false,
+            h2_prior_knowledge: false,
             expect_continue_timeout: None,
             tls: TlsOptions::default(),
             transport: None,
@@ -266,6 +271,30 @@ impl ClientBuilder {
     )]
     pub fn unix_socket(self, path: impl Into<std::path::PathBuf>) -> ClientBuilder {
         self.uds(path)
+    }
+
+    /// Offers HTTP/2 to `https` origins by ALPN (httpx's `http2=True`);
+    /// see [`HttpTransport::http2`]. Off by default. A setting of the
+    /// built-in transport: with a custom one, `build()` fails.
+    ///
+    /// ```no_run
+    /// # fn main() -> ferrohttp::Result<()> {
+    /// let client = ferrohttp::Client::builder().http2(true).build()?;
+    /// let response = client.get("https://example.com/").send()?;
+    /// println!("{:?}", response.version()); // HTTP/2.0, or HTTP/1.1 if the server chose it
+    /// # Ok(()) }
+    /// ```
+    pub fn http2(mut self, enabled: bool) -> ClientBuilder {
+        self.http2 = enabled;
+        self.for_transport("http2")
+    }
+
+    /// Speaks HTTP/2 to `http` origins without negotiation (h2c with prior
+    /// knowledge); see [`HttpTransport::http2_prior_knowledge`]. A setting
+    /// of the built-in transport: with a custom one, `build()` fails.
+    pub fn http2_prior_knowledge(mut self) -> ClientBuilder {
+        self.h2_prior_knowledge = true;
+        self.for_transport("http2_prior_knowledge")
     }
 
     /// Retries a failed connect `n` more times; see
@@ -614,6 +643,11 @@ impl ClientBuilder {
                     t = t.uds(path);
                 }
                 t = t.retries(self.retries);
+                if self.h2_prior_knowledge {
+                    t = t.http2_prior_knowledge();
+                } else if self.http2 {
+                    t = t.http2(true);
+                }
                 if let Some(threshold) = self.expect_continue {
                     t = t.expect_continue(threshold);
                 }

@@ -44,6 +44,27 @@ pub(crate) struct ConnectOptions {
     /// The TLS configuration; `None`: the process-wide default.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    /// The same offering HTTP/2 by ALPN, made when first needed.
+    #[cfg(feature = "rustls")]
+    pub(crate) tls_h2: std::sync::OnceLock<Arc<rustls::ClientConfig>>,
+}
+
+impl ConnectOptions {
+    /// The TLS configuration for an origin, offering `h2` by ALPN.
+    #[cfg(feature = "rustls")]
+    fn tls_for_h2(&self) -> Result<Arc<rustls::ClientConfig>> {
+        if let Some(config) = self.tls_h2.get() {
+            return Ok(config.clone());
+        }
+        let base = match &self.tls {
+            Some(config) => config.clone(),
+            None => crate::tls::default_config()?,
+        };
+        Ok(self
+            .tls_h2
+            .get_or_init(|| crate::tls::offering_h2(&base))
+            .clone())
+    }
 }
 
 /// Where to connect: `https` (TLS to the origin), host and port, and the
@@ -57,6 +78,9 @@ pub(crate) struct Target<'a> {
     pub(crate) via: Option<&'a Proxy>,
     /// Whether requests are forwarded to that proxy (else tunnelled).
     pub(crate) forward: bool,
+    /// Offer HTTP/2 by ALPN (when TLS to the origin runs straight over the
+    /// socket, which an HTTP/2 connection can share).
+    pub(crate) alpn_h2: bool,
 }
 
 /// The time one step of a connect may take: what is left of the connect
@@ -163,8 +187,14 @@ async fn connect_once(
     }
     #[cfg(feature = "rustls")]
     {
-        let stream =
-            tls::handshake(stream, target.host, options.tls.as_ref(), name, &budget).await?;
+        let h2_config;
+        let config = if target.alpn_h2 && stream.splittable() {
+            h2_config = options.tls_for_h2()?;
+            Some(&h2_config)
+        } else {
+            options.tls.as_ref()
+        };
+        let stream = tls::handshake(stream, target.host, config, name, &budget).await?;
         marks.tls_done = Some(Instant::now());
         Ok(stream)
     }

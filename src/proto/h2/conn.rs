@@ -239,6 +239,12 @@ impl Connection {
                 .is_none_or(|m| self.streams.len() < m as usize)
     }
 
+    /// Whether no new stream will ever open on it (GOAWAY, an error, or
+    /// ids exhausted), streams still open or not.
+    pub fn going_away(&self) -> bool {
+        self.failed.is_some() || self.goaway.is_some() || self.next_stream > MAX_WINDOW
+    }
+
     /// Whether the connection can carry no more streams (GOAWAY, an
     /// error, or ids exhausted) and has none left.
     pub fn is_done(&self) -> bool {
