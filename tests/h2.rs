@@ -17,3 +17,80 @@ mod nonblocking {
     include!("support/async_harness.rs");
     include!("scenarios/h2.rs");
 }
+
+/// Futures dropped part way (async only): the stream's state stays whole,
+/// and the connection goes on serving the others.
+#[cfg(feature = "async")]
+mod cancelled {
+    use crate::h2server::{H2Options, H2Server};
+    use ferrohttp::{AsyncClient, Timeout};
+    use std::time::Duration;
+    use tokio::io::AsyncReadExt;
+
+    fn client() -> AsyncClient {
+        AsyncClient::builder()
+            .http2_prior_knowledge()
+            .timeout(Timeout::from_secs(20))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_body_read_dropped_mid_wait_reads_on_exactly() {
+        let server = H2Server::start(H2Options::default());
+        let client = client();
+        let mut response = client.get(server.url("/drip")).send().await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = response.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"first");
+        // Dropped while it waits for the second DATA frame.
+        let early = tokio::time::timeout(Duration::from_millis(50), response.read(&mut buf)).await;
+        assert!(early.is_err(), "the second frame came early: {early:?}");
+        let mut rest = Vec::new();
+        response.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"second");
+        assert_eq!(server.connections(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_dropped_while_reading_passes_the_reading_on() {
+        let server = H2Server::start(H2Options::default());
+        let client = client();
+        // Open the connection first.
+        let text = client
+            .get(server.url("/hello"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(text, "hello h2");
+        // The first request reads the socket for both; it is dropped
+        // (cancelled) before any answer, and the second must go on.
+        let first = client.get(server.url("/slow/400")).send();
+        let second = {
+            let client = client.clone();
+            let url = server.url("/slow/300");
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                client.get(url).send().await?.text().await
+            })
+        };
+        let dropped = tokio::time::timeout(Duration::from_millis(100), first).await;
+        assert!(dropped.is_err(), "the first answered early");
+        let text = second.await.unwrap().unwrap();
+        assert_eq!(text, "hello h2");
+        // And the connection takes more.
+        let text = client
+            .get(server.url("/hello"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(text, "hello h2");
+        assert_eq!(server.connections(), 1);
+    }
+}

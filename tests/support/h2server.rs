@@ -8,6 +8,7 @@
 //! - `/bytes/N`: N bytes (`i % 251`), sent as flow control allows; the
 //!   bytes sent are counted in [`H2Server::sent`].
 //! - `/trailers`: a body, then trailers `x-checksum: abc`.
+//! - `/drip`: `first`, then `second` 300 ms later.
 //! - `/reset`: RST_STREAM (INTERNAL_ERROR) instead of a response.
 //! - `/reset-mid`: a head and 1 000 body bytes, then RST_STREAM.
 //! - `/slow/MS`: `hello h2` after MS milliseconds.
@@ -274,6 +275,14 @@ async fn route(
                     stats.client_resets.fetch_add(1, Ordering::SeqCst);
                     return;
                 }
+            }
+        }
+        "/drip" => {
+            let response = reply(200).body(()).unwrap();
+            if let Ok(mut send) = respond.send_response(response, false) {
+                let _ = send.send_data(Bytes::from_static(b"first"), false);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let _ = send.send_data(Bytes::from_static(b"second"), true);
             }
         }
         "/trailers" => {
