@@ -672,6 +672,7 @@ fn http_version_flags_choose_the_protocol() {
     assert!(shown.ends_with("hello h2|2"), "{shown:?}");
     let err = stderr(&out);
     assert!(err.contains("* using HTTP/2"), "{err}");
+    assert!(err.contains("> GET /hello HTTP/2\n"), "{err}");
     assert!(err.contains("< HTTP/2 200"), "{err}");
     // --http1.1 after it wins, as in curl: the h2-only server cannot answer.
     let out = fetch(&["--http2-prior-knowledge", "--http1.1", "-m", "5", &url]);

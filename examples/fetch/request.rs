@@ -270,7 +270,9 @@ pub(crate) fn apply_header(headers: &mut ferrohttp::HeaderMap, h: &str) -> Resul
     Ok(())
 }
 
-pub(crate) fn print_request_head(request: &ferrohttp::Request) {
+/// The request head as `-v` shows it (its first line says HTTP/1.1 until
+/// [`print_request_head`] knows which protocol carried it).
+pub(crate) fn request_head_lines(request: &ferrohttp::Request) -> Vec<String> {
     let url = request.url();
     let mut target = url.path().to_string();
     if let Some(q) = url.query() {
@@ -292,6 +294,19 @@ pub(crate) fn print_request_head(request: &ferrohttp::Request) {
         Some(0) if matches!(*request.method(), Method::GET | Method::HEAD) => {}
         Some(n) => lines.push(format!("content-length: {n}")),
         None => lines.push("transfer-encoding: chunked".into()),
+    }
+    lines
+}
+
+/// Prints `lines` (from [`request_head_lines`]) for `-v`, once the
+/// protocol that carried the request is known (`None`: it failed).
+pub(crate) fn print_request_head(mut lines: Vec<String>, version: Option<ferrohttp::Version>) {
+    if version == Some(ferrohttp::Version::HTTP_2) {
+        if let Some(first) = lines.first_mut() {
+            if let Some(start) = first.strip_suffix(" HTTP/1.1") {
+                *first = format!("{start} HTTP/2");
+            }
+        }
     }
     let stderr = &mut io::stderr();
     for l in lines {

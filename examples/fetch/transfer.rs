@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ferrohttp::{Client, ErrorKind, HeaderValue, Response};
 
 use crate::args::{ContinueAt, Options, Output};
-use crate::request::{build_request, joined_data, print_request_head};
+use crate::request::{build_request, joined_data, print_request_head, request_head_lines};
 use crate::{write_out, Failure};
 
 /// curl's low-speed abort (`-y`/`-Y`): a transfer that moves fewer than
@@ -228,10 +228,19 @@ pub(crate) fn transfer(
                 request.headers_mut().insert("range", v);
             }
         }
-        if o.verbose {
-            print_request_head(&request);
+        // Shown as it goes out when the protocol is known beforehand; with
+        // ALPN to choose it (`--http2` to https), once the answer says.
+        let mut shown = o.verbose.then(|| request_head_lines(&request));
+        let negotiated = o.http2 && request.url().scheme() == "https";
+        if !negotiated {
+            if let Some(lines) = shown.take() {
+                print_request_head(lines, Some(version_of(o.http2_prior_knowledge)));
+            }
         }
         let result = client.send(request);
+        if let Some(lines) = shown {
+            print_request_head(lines, result.as_ref().ok().map(|r| r.version()));
+        }
         let failing = o.fail || o.fail_with_body;
         let problem = match &result {
             Err(e) if e.is_timeout() => Some("timeout".to_string()),
@@ -510,6 +519,15 @@ pub(crate) fn copy_body(
         if let Some(p) = progress {
             p.set_position(response.num_bytes_downloaded());
         }
+    }
+}
+
+/// HTTP/2 or HTTP/1.1.
+fn version_of(h2: bool) -> ferrohttp::Version {
+    if h2 {
+        ferrohttp::Version::HTTP_2
+    } else {
+        ferrohttp::Version::HTTP_11
     }
 }
 
