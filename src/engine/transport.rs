@@ -77,6 +77,10 @@ pub struct HttpTransport {
     h2: H2Pool,
 }
 
+/// How long an HTTP/2 connection sits idle before a request reads what
+/// came meanwhile (as the HTTP/1.1 pool looks at idle sockets).
+const H2_CATCH_UP_AFTER: Duration = Duration::from_secs(1);
+
 /// When a transport speaks HTTP/2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Http2 {
@@ -411,7 +415,18 @@ impl HttpTransport {
             let mut shared = None;
             if h2_wanted {
                 match self.h2.pick(&key, pool_limit).await? {
-                    Pick::Use(conn) => shared = Some(conn),
+                    Pick::Use(conn) => {
+                        // Idle a while: what the server sent meanwhile (a
+                        // GOAWAY before it closed) is read first.
+                        let idle = conn.idle_for(now).unwrap_or_default();
+                        if idle >= H2_CATCH_UP_AFTER {
+                            conn.catch_up().await;
+                            if !conn.can_open() {
+                                continue;
+                            }
+                        }
+                        shared = Some(conn);
+                    }
                     Pick::Open(turn) => match turn.full.clone() {
                         // Every connection is at the server's stream limit:
                         // another one if the pool has room now, else a

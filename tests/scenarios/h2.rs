@@ -517,3 +517,53 @@ scenario! {
         assert_eq!(e.kind(), ErrorKind::RemoteProtocol, "{e}");
     }
 }
+
+scenario! {
+    async fn h2_a_connection_closed_while_idle_is_not_reused_for_an_upload() {
+        // The server says GOAWAY and closes while the connection sits idle;
+        // the next request, a streamed upload (which cannot be sent twice),
+        // must go on a new connection, not fail on the dead one.
+        use crate::h2raw::{goaway, Got, Peer};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+        let server = std::thread::spawn(move || {
+            let mut peer = Peer::accept(&listener, &[]);
+            let first = peer.next_request().unwrap();
+            peer.respond(first, b"first");
+            std::thread::sleep(Duration::from_millis(100));
+            peer.send(&goaway(first, 0));
+            drop(peer);
+            let mut second = Peer::accept(&listener, &[]);
+            let stream = second.next_request().unwrap();
+            let mut got = 0;
+            loop {
+                match second.next().unwrap() {
+                    Got::Data { len, end_stream, .. } => {
+                        got += len;
+                        if end_stream {
+                            break;
+                        }
+                    }
+                    Got::Headers { .. } => panic!("a second request"),
+                    _ => {}
+                }
+            }
+            second.respond(stream, got.to_string().as_bytes());
+        });
+        let client = h2c_client();
+        let text = get_text(client.clone(), url.clone()).await.unwrap();
+        assert_eq!(text, "first");
+        pause(Duration::from_millis(1200)).await;
+        let text = client
+            .post(url)
+            .body(stream_body(vec![1; 100_000]))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(text, "100000");
+        server.join().unwrap();
+    }
+}

@@ -82,7 +82,8 @@ impl Peer {
         self.tcp.write_all(bytes).is_ok()
     }
 
-    /// The next frame from the client (SETTINGS from it are acknowledged);
+    /// The next frame from the client (SETTINGS from it are acknowledged,
+    /// DATA given back to the windows at once);
     /// `None` when it closed the connection.
     pub fn next(&mut self) -> Option<Got> {
         loop {
@@ -114,6 +115,15 @@ impl Peer {
                     _ => Got::Other,
                 };
                 self.buf.drain(..used);
+                // Data read is given back at once, to the stream and the connection.
+                if let Got::Data { stream, len, .. } = got {
+                    if len > 0 {
+                        let mut out = Vec::new();
+                        frame::encode_window_update(0, len as u32, &mut out);
+                        frame::encode_window_update(stream, len as u32, &mut out);
+                        let _ = self.try_send(&out);
+                    }
+                }
                 if let Got::Settings { ack: false, .. } = got {
                     let mut out = Vec::new();
                     frame::encode_settings_ack(&mut out);

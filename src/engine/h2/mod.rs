@@ -65,8 +65,6 @@ struct Driver {
     broken: Option<(ErrorKind, String)>,
     /// Since when no stream is open.
     idle_since: Instant,
-    /// Streams opened so far.
-    opened: u64,
 }
 
 impl Driver {
@@ -200,7 +198,6 @@ impl H2Conn {
                 openers: Vec::new(),
                 broken: None,
                 idle_since: Instant::now(),
-                opened: 0,
             }),
             target,
             remote_addr: addrs.0,
@@ -377,6 +374,33 @@ impl H2Conn {
         // Gives the role up, passing it on if others wait.
         drop(role);
         after
+    }
+}
+
+#[maybe]
+impl H2Conn {
+    /// Reads what came while the connection sat idle (a GOAWAY, a PING,
+    /// the end of the stream), without waiting: a connection the server
+    /// closed meanwhile is then not chosen for the next request (which, a
+    /// streamed upload, could not be sent again).
+    pub(crate) async fn catch_up(&self) {
+        let (raw, plain) = {
+            let mut d = self.lock();
+            if d.reading || d.broken.is_some() {
+                return;
+            }
+            d.reading = true;
+            (std::mem::take(&mut d.raw), std::mem::take(&mut d.plain))
+        };
+        let role = Reader { conn: self };
+        let (mut raw, mut plain) = (raw, plain);
+        let read = self
+            .io
+            .read(&mut raw, &mut plain, Some(Duration::from_micros(1)))
+            .await;
+        if let AfterRead::Go { flush: true } = self.after_read(read, raw, plain, role) {
+            let _ = self.io.flush(Some(Duration::from_secs(1))).await;
+        }
     }
 }
 
@@ -579,7 +603,6 @@ impl H2Conn {
                         empty,
                     );
                     if let Ok(id) = id {
-                        d.opened += 1;
                         d.slots.insert(
                             id,
                             Slot {
