@@ -7,7 +7,8 @@
 //! connection reuse, configuration merging, `base_url`, streaming bodies,
 //! content decoding, timeouts for every phase, HTTPS, redirects, cookies,
 //! Basic/Digest/custom auth flows, event hooks, proxies (HTTP, HTTPS,
-//! SOCKS) with routing patterns, and custom, mock and mounted transports.
+//! SOCKS) with routing patterns, custom, mock and mounted transports, and
+//! HTTP/2.
 //!
 //! # Usage
 //!
@@ -62,6 +63,27 @@
 //!     .mount("all://mock.test", MockTransport::new(|_| Response::from(http::Response::new("hi"))))
 //!     .build()?;
 //! assert_eq!(client.get("http://mock.test/").send()?.text()?, "hi");
+//! # Ok::<(), ferrohttp::Error>(())
+//! ```
+//!
+//! HTTP/2, offered by ALPN, serves many threads over one connection — with
+//! no runtime and no background thread in the blocking client:
+//!
+//! ```no_run
+//! let client = ferrohttp::Client::builder().http2(true).build()?;
+//! let workers: Vec<_> = (0..8)
+//!     .map(|i| {
+//!         let client = client.clone();
+//!         std::thread::spawn(move || {
+//!             let r = client.get(format!("https://127.0.0.1:8443/item/{i}")).send()?;
+//!             println!("{:?} {}", r.version(), r.status()); // HTTP/2.0 200
+//!             r.text()
+//!         })
+//!     })
+//!     .collect();
+//! for w in workers {
+//!     w.join().expect("worker")?;
+//! }
 //! # Ok::<(), ferrohttp::Error>(())
 //! ```
 //!

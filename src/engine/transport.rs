@@ -736,12 +736,14 @@ impl HttpTransport {
     ) -> std::result::Result<Response, ExchangeError> {
         let host = url.host_str().unwrap_or_default();
         let authority;
-        let authority = match url.port() {
-            Some(port) => {
+        // A `Host` the caller set (virtual hosting) is the `:authority`.
+        let authority = match (headers.get(http::header::HOST), url.port()) {
+            (Some(h), _) if h.to_str().is_ok() => h.to_str().unwrap_or_default(),
+            (_, Some(port)) => {
                 authority = format!("{host}:{port}");
                 authority.as_str()
             }
-            None => host,
+            (_, None) => host,
         };
         let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
         let head = RequestHead {

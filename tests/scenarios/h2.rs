@@ -75,6 +75,15 @@ scenario! {
         // A GET carries no body and no Content-Length.
         let response = client.get(server.url("/echo")).send().await.unwrap();
         assert_eq!(response.headers()["x-content-length"], "none");
+        // A Host set by the caller is the :authority (and no Host field goes).
+        let response = client
+            .get(server.url("/echo"))
+            .header("host", "virtual.test")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["x-authority"], "virtual.test");
+        assert_eq!(response.headers()["x-host"], "none");
     }
 }
 

@@ -769,11 +769,16 @@ impl H2Conn {
                     if rest.is_empty() && end {
                         return Some(d.conn.send_data(id, &[], true).map(|_| Some(0)).map_err(|_| ()));
                     }
-                    match d.conn.send_data(id, rest, end) {
-                        Ok(0) => None,
-                        Ok(n) => Some(Ok(Some(n))),
-                        Err(_) => Some(Err(())),
+                    // Frames while the windows allow, up to a chunk per turn.
+                    let mut sent = 0;
+                    while sent < rest.len() && sent < BODY_CHUNK {
+                        match d.conn.send_data(id, &rest[sent..], end) {
+                            Ok(0) => break,
+                            Ok(n) => sent += n,
+                            Err(_) => return Some(Err(())),
+                        }
                     }
+                    (sent > 0).then_some(Ok(Some(sent)))
                 })
                 .await;
             match waited {
