@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 ROUNDS=${1:-3}
 WORK=$(mktemp -d /tmp/ferrohttp-h2.XXXXXX)
 cargo build --release --quiet --bin h2
-BIN=$(pwd)/target/release/h2
+BIN="${CARGO_TARGET_DIR:-$(pwd)/target}/release/h2"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
@@ -34,7 +34,6 @@ http {
     uwsgi_temp_path $WORK/nginx/uwsgi;
     scgi_temp_path $WORK/nginx/scgi;
     keepalive_requests 1000000;
-    http2_max_requests 1000000;
     sendfile on;
     server {
         listen 127.0.0.1:$PORT ssl http2;
@@ -49,7 +48,6 @@ nginx -c "$WORK/nginx.conf" -p "$WORK/nginx" &
 NGINX=$!
 trap 'kill $NGINX 2>/dev/null; rm -rf "$WORK"' EXIT
 sleep 1
-export PEERS_CA="$WORK/cert.pem"
 U="https://127.0.0.1:$PORT"
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
@@ -67,7 +65,7 @@ for round in $(seq "$ROUNDS"); do
             if out=$("$BIN" "$c" "$s" "${args[@]}" 2>"$WORK/err.txt"); then
                 echo "$out" | awk -v r="$round" '{print $1, $2, $3, $4, r}' >>"$RESULTS"
             else
-                echo "$c $s failed: $(tail -3 "$WORK/err.txt")" >&2
+                echo "$c $s failed: $(grep -m1 -A2 panicked "$WORK/err.txt")" >&2
             fi
         done
     done

@@ -291,6 +291,21 @@ impl Stream {
 /// The read and write timeouts last set on a socket (`None`: not known).
 type SetTimeouts = (Option<Option<Duration>>, Option<Option<Duration>>);
 
+/// Whether a socket timeout already `set` may serve for `wanted`: the same,
+/// or at most an eighth (and a millisecond) longer. An HTTP/2 reader's
+/// timeout is what is left of its wait, a little less at every read: a
+/// setsockopt per read would cost more than the read, so the wait may run
+/// over by that much.
+fn close_enough(set: Option<Option<Duration>>, wanted: Option<Duration>) -> bool {
+    match (set, wanted) {
+        (Some(Some(set)), Some(wanted)) => {
+            set >= wanted && set <= wanted + wanted / 8 + Duration::from_millis(1)
+        }
+        (Some(set), wanted) => set == wanted,
+        (None, _) => false,
+    }
+}
+
 /// A socket shared by the callers of one HTTP/2 connection: one reads while
 /// another writes (both through `&self`), each with its own timeout.
 #[derive(Debug)]
@@ -306,7 +321,7 @@ impl SharedSocket {
     pub(crate) fn read(&self, buf: &mut [u8], timeout: Option<Duration>) -> io::Result<usize> {
         {
             let mut t = self.timeouts.lock().unwrap_or_else(|p| p.into_inner());
-            if t.0 != Some(timeout) {
+            if !close_enough(t.0, timeout) {
                 self.plain
                     .sock()
                     .set_read_timeout(socket_timeout(timeout))?;

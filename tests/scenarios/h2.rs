@@ -126,6 +126,12 @@ scenario! {
         assert_eq!(done, 104);
         assert_eq!(server.connections(), 1, "the server saw more than one connection");
         assert_eq!(client.pool_status().unwrap().open, 1);
+        // 100 in flight at once, each its own thread (task).
+        let c = client.clone();
+        let url = server.url("/slow/300");
+        let results = concurrently(100, move |_| get_text(c.clone(), url.clone())).await;
+        assert!(results.iter().all(|r| r.as_deref().ok() == Some("hello h2")));
+        assert_eq!(server.connections(), 1, "the server saw more than one connection");
     }
 }
 

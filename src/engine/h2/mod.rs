@@ -88,11 +88,14 @@ impl Driver {
         }
     }
 
-    /// Every caller looks again (the connection failed, or the windows or
-    /// settings changed).
+    /// Every caller asleep looks again (the connection failed, or the
+    /// windows or settings changed). One awake looks under the lock before
+    /// it sleeps, so it needs no wake-up (a wake-up is a system call).
     fn wake_all(&mut self) {
         for slot in self.slots.values_mut() {
-            slot.signal.notify();
+            if std::mem::take(&mut slot.waiting) {
+                slot.signal.notify();
+            }
         }
         self.wake_openers();
     }
@@ -134,7 +137,9 @@ impl Driver {
             }
             if let Some(slot) = self.slots.get_mut(&stream) {
                 slot.queue.push_back(event);
-                slot.signal.notify();
+                if std::mem::take(&mut slot.waiting) {
+                    slot.signal.notify();
+                }
             }
         }
         self.events = events;
@@ -816,6 +821,8 @@ pub(crate) struct H2Body {
     /// The `Content-Length` the body must match (RFC 9113 §8.1.1).
     expected: Option<u64>,
     got: u64,
+    /// An error met after bytes that were handed out first.
+    error: Option<Error>,
     read_timeout: Option<Duration>,
     deadline: Deadline,
 }
@@ -836,6 +843,7 @@ impl H2Body {
             done: end_stream,
             expected: if end_stream { None } else { expected },
             got: 0,
+            error: None,
             read_timeout,
             deadline,
         }
@@ -858,7 +866,6 @@ impl H2Body {
 
     /// The stream's next event, as body bytes (in `chunk`) or its end.
     fn take(&mut self, event: Event, trailers: &mut Option<HeaderMap>) -> Result<()> {
-        let target = self.stream.conn.target.clone();
         match event {
             Event::Data {
                 data, end_stream, ..
@@ -878,13 +885,16 @@ impl H2Body {
             }
             Event::Reset { code, .. } => {
                 self.abandon();
-                return Err(reset_error(&target, code, true));
+                return Err(reset_error(&self.stream.conn.target, code, true));
             }
             Event::Head { .. } | Event::GoAway { .. } | Event::SendCapacity | Event::Pong(_) => {
                 self.abandon();
                 return Err(Error::new(
                     ErrorKind::RemoteProtocol,
-                    format!("server {target} sent a second response head"),
+                    format!(
+                        "server {} sent a second response head",
+                        self.stream.conn.target
+                    ),
                 ));
             }
         }
@@ -924,21 +934,36 @@ impl H2Body {
         out: &mut [u8],
         trailers: &mut Option<HeaderMap>,
     ) -> Option<Result<usize>> {
+        if let Some(e) = self.error.take() {
+            return Some(Err(e));
+        }
+        let mut n = 0;
         loop {
             if self.at < self.chunk.len() {
-                return Some(Ok(self.copy_out(out)));
+                n += self.copy_out(&mut out[n..]);
+                if n == out.len() {
+                    return Some(Ok(n));
+                }
             }
             if self.done {
-                return Some(Ok(0));
+                return Some(Ok(n));
             }
+            // More of what already came, while `out` has room.
             let event = {
                 let conn = &self.stream.conn;
                 let mut d = conn.lock();
-                let event = next_event(&mut d, self.stream.id)?;
+                let Some(event) = next_event(&mut d, self.stream.id) else {
+                    return (n > 0).then_some(Ok(n));
+                };
                 conn.push_output(&mut d);
                 event
             };
             if let Err(e) = self.take(event, trailers) {
+                // Bytes already copied go first; the error comes next read.
+                if n > 0 {
+                    self.error = Some(e);
+                    return Some(Ok(n));
+                }
                 return Some(Err(e));
             }
         }
@@ -954,11 +979,8 @@ impl H2Body {
         trailers: &mut Option<HeaderMap>,
     ) -> Result<usize> {
         loop {
-            if self.at < self.chunk.len() {
-                return Ok(self.copy_out(out));
-            }
-            if self.done {
-                return Ok(0);
+            if let Some(read) = self.read_buffered(out, trailers) {
+                return read;
             }
             let conn = self.stream.conn.clone();
             let id = self.stream.id;
