@@ -582,3 +582,110 @@ scenario! {
         server.join().unwrap();
     }
 }
+
+scenario! {
+    async fn h2c_many_downloads_at_once_keep_the_windows_moving() {
+        // 100 streams of 1 MiB over one connection: more than the
+        // connection's window in all, so each caller's reads must give the
+        // window back (WINDOW_UPDATE) while another is blocked reading the
+        // socket for everyone.
+        let server = H2Server::start(H2Options::default());
+        let client = Client::builder()
+            .http2_prior_knowledge()
+            .timeout(Timeout::from_secs(20).read(Duration::from_secs(5)))
+            .build()
+            .unwrap();
+        let c = client.clone();
+        let url = server.url("/bytes/1048576");
+        let results = concurrently(100, move |_| download(c.clone(), url.clone())).await;
+        for r in results {
+            assert_eq!(r.unwrap(), 1_048_576);
+        }
+        assert_eq!(server.connections(), 1);
+    }
+}
+
+#[maybe]
+async fn download(client: Client, url: String) -> ferrohttp::Result<usize> {
+    let mut response = client.get(url).send().await?;
+    let mut buf = vec![0; 16 * 1024];
+    let mut n = 0;
+    loop {
+        let k = read_into(&mut response, &mut buf).await?;
+        if k == 0 {
+            return Ok(n);
+        }
+        n += k;
+    }
+}
+
+scenario! {
+    async fn h2_window_updates_go_out_while_another_caller_reads_the_socket() {
+        // One caller (B) reads the socket for everyone, blocked; the other
+        // (A) takes its stream's bytes from what B already read. The
+        // WINDOW_UPDATEs A earns must reach the server at once: the server
+        // sends nothing more until they do, and B waits on the socket.
+        use crate::h2raw::{Got, Peer};
+        use ferrohttp::proto::h2::frame;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let server = std::thread::spawn(move || {
+            let mut peer = Peer::accept(&listener, &[]);
+            let a = peer.next_request().unwrap();
+            let b = peer.next_request().unwrap();
+            // All of stream A's window (the client's 1 MiB), in 16 KiB frames.
+            let mut out = peer.headers(a, 200, &[], false);
+            for _ in 0..64 {
+                frame::encode_data(a, &[7; 16 * 1024], false, &mut out);
+            }
+            peer.send(&out);
+            // Nothing more until A's window comes back.
+            loop {
+                match peer.next() {
+                    Some(Got::WindowUpdate { stream, .. }) if stream == a => break,
+                    Some(_) => {}
+                    None => panic!("no WINDOW_UPDATE for the stream"),
+                }
+            }
+            let mut out = Vec::new();
+            frame::encode_data(a, &[7; 100], true, &mut out);
+            peer.send(&out);
+            peer.respond(b, b"b done");
+            while peer.next().is_some() {}
+        });
+        let client = Client::builder()
+            .http2_prior_knowledge()
+            .timeout(Timeout::from_secs(20).read(Duration::from_secs(3)))
+            .build()
+            .unwrap();
+        let c = client.clone();
+        let results = concurrently(2, move |i| slow_or_plain(c.clone(), format!("{base}/{i}"), i == 0)).await;
+        let results: Vec<usize> = results.into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(results, [64 * 16 * 1024 + 100, 6]);
+        drop(client);
+        server.join().unwrap();
+    }
+}
+
+/// Caller A (`slow`): opens first, waits a while before reading its body
+/// (the other caller is by then blocked reading the socket). Caller B:
+/// opens second.
+#[maybe]
+async fn slow_or_plain(client: Client, url: String, slow: bool) -> ferrohttp::Result<usize> {
+    if !slow {
+        pause(Duration::from_millis(50)).await;
+    }
+    let mut response = client.get(url).send().await?;
+    if slow {
+        pause(Duration::from_millis(300)).await;
+    }
+    let mut buf = vec![0; 16 * 1024];
+    let mut n = 0;
+    loop {
+        let k = read_into(&mut response, &mut buf).await?;
+        if k == 0 {
+            return Ok(n);
+        }
+        n += k;
+    }
+}

@@ -938,35 +938,43 @@ impl H2Body {
             return Some(Err(e));
         }
         let mut n = 0;
-        loop {
+        let mut took = false;
+        let result = loop {
             if self.at < self.chunk.len() {
                 n += self.copy_out(&mut out[n..]);
                 if n == out.len() {
-                    return Some(Ok(n));
+                    break Some(Ok(n));
                 }
             }
             if self.done {
-                return Some(Ok(n));
+                break Some(Ok(n));
             }
             // More of what already came, while `out` has room.
             let event = {
                 let conn = &self.stream.conn;
                 let mut d = conn.lock();
                 let Some(event) = next_event(&mut d, self.stream.id) else {
-                    return (n > 0).then_some(Ok(n));
+                    break (n > 0).then_some(Ok(n));
                 };
                 conn.push_output(&mut d);
                 event
             };
+            took = true;
             if let Err(e) = self.take(event, trailers) {
                 // Bytes already copied go first; the error comes next read.
                 if n > 0 {
                     self.error = Some(e);
-                    return Some(Ok(n));
+                    break Some(Ok(n));
                 }
-                return Some(Err(e));
+                break Some(Err(e));
             }
+        };
+        // The window updates the bytes taken earned go out now: the caller
+        // reading the socket for everyone may be blocked until they do.
+        if took && self.stream.conn.io.pending() > 0 {
+            self.stream.conn.io.flush_now();
         }
+        result
     }
 }
 
