@@ -51,6 +51,8 @@ pub struct Peer {
     tcp: TcpStream,
     buf: Vec<u8>,
     encoder: Encoder,
+    /// SETTINGS acknowledgements received so far.
+    pub acks: usize,
 }
 
 impl Peer {
@@ -63,6 +65,7 @@ impl Peer {
             tcp,
             buf: Vec::new(),
             encoder: Encoder::new(4096),
+            acks: 0,
         };
         let mut preface = [0; 24];
         peer.tcp.read_exact(&mut preface).unwrap();
@@ -123,6 +126,9 @@ impl Peer {
                         frame::encode_window_update(stream, len as u32, &mut out);
                         let _ = self.try_send(&out);
                     }
+                }
+                if let Got::Settings { ack: true, .. } = got {
+                    self.acks += 1;
                 }
                 if let Got::Settings { ack: false, .. } = got {
                     let mut out = Vec::new();

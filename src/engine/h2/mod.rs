@@ -266,6 +266,7 @@ impl H2Conn {
                 for event in slot.queue {
                     if let Event::Data { data, .. } = event {
                         d.conn.consumed(id, data.len());
+                        d.conn.recycle(data);
                     }
                 }
             }
@@ -953,6 +954,11 @@ impl H2Body {
             let event = {
                 let conn = &self.stream.conn;
                 let mut d = conn.lock();
+                // The emptied buffer goes back for the frames to come.
+                if self.chunk.capacity() > 0 {
+                    d.conn.recycle(std::mem::take(&mut self.chunk));
+                    self.at = 0;
+                }
                 let Some(event) = next_event(&mut d, self.stream.id) else {
                     break (n > 0).then_some(Ok(n));
                 };

@@ -362,14 +362,22 @@ fn received_data_is_given_back_as_it_is_consumed() {
         !c.has_output(),
         "nothing given back before the caller reads"
     );
-    c.consumed(id, 400);
-    assert!(!c.has_output(), "less than half the window");
     c.consumed(id, 200);
+    assert!(!c.has_output(), "less than a quarter of the window");
+    c.consumed(id, 100);
     assert_eq!(
         peer.read(&c.take_output()),
         [Out::WindowUpdate {
             stream: id,
-            increment: 600
+            increment: 300
+        }]
+    );
+    c.consumed(id, 300);
+    assert_eq!(
+        peer.read(&c.take_output()),
+        [Out::WindowUpdate {
+            stream: id,
+            increment: 300
         }]
     );
     // Past the window: the stream is reset (FLOW_CONTROL_ERROR).
@@ -586,9 +594,11 @@ fn resets_both_ways() {
         late.extend(data(id, &[0; 16_000], false));
     }
     assert_eq!(feed(&mut c, &late), [], "nothing for a gone stream");
+    // Given back a quarter of the window at a time: 32 000, then the rest
+    // once a quarter is reached again.
     assert!(peer2.read(&c.take_output()).contains(&Out::WindowUpdate {
         stream: 0,
-        increment: 48_000
+        increment: 32_000
     }));
     let _ = &mut peer;
 }
