@@ -439,16 +439,9 @@ impl HttpTransport {
                         }
                         None => {
                             let checkout = self.pool.acquire(&key, pool_limit, now).await;
-                            match checkout {
-                                Ok(checkout) => opening = Some((turn, checkout)),
-                                Err(e) if e.kind() == ErrorKind::PoolTimeout && by_deadline => {
-                                    return Err(deadline.error(
-                                        "waiting for a connection",
-                                        &format!("{}:{}", key.host, key.port),
-                                    ));
-                                }
-                                Err(e) => return Err(e),
-                            }
+                            let checkout = checkout
+                                .map_err(|e| pool_error(e, by_deadline, &deadline, &key))?;
+                            opening = Some((turn, checkout));
                         }
                     },
                     Pick::Http1 => {}
@@ -467,30 +460,18 @@ impl HttpTransport {
                         Timings::default(),
                     )
                     .await;
-                match sent {
-                    Ok(response) => return Ok(response),
-                    Err(e) => {
-                        if h2_may_retry(&e, &mut h2_retries, true, &method, &body, &spare) {
-                            refresh(&mut body, &spare);
-                            continue;
-                        }
-                        return Err(e.error);
-                    }
+                let again = h2_may_retry(&sent, &mut h2_retries, true, &method, &body, &spare);
+                if !again {
+                    return sent.map_err(|e| e.error);
                 }
+                refresh(&mut body, &spare);
+                continue;
             }
             let (mut opening, checkout) = match opening {
                 Some((turn, checkout)) => (Some(turn), Ok(checkout)),
                 None => (None, self.pool.acquire(&key, pool_limit, now).await),
             };
-            let checkout = match checkout {
-                Err(e) if e.kind() == ErrorKind::PoolTimeout && by_deadline => {
-                    return Err(deadline.error(
-                        "waiting for a connection",
-                        &format!("{}:{}", key.host, key.port),
-                    ));
-                }
-                other => other?,
-            };
+            let checkout = checkout.map_err(|e| pool_error(e, by_deadline, &deadline, &key))?;
             let mut marks = ConnectMarks::default();
             let (mut conn, reused) = match checkout {
                 Checkout::Idle(conn, _) => {
@@ -551,17 +532,13 @@ impl HttpTransport {
                                 timings,
                             )
                             .await;
-                        match sent {
-                            Ok(response) => return Ok(response),
-                            Err(e) => {
-                                if h2_may_retry(&e, &mut h2_retries, false, &method, &body, &spare)
-                                {
-                                    refresh(&mut body, &spare);
-                                    continue;
-                                }
-                                return Err(e.error);
-                            }
+                        let again =
+                            h2_may_retry(&sent, &mut h2_retries, false, &method, &body, &spare);
+                        if !again {
+                            return sent.map_err(|e| e.error);
                         }
+                        refresh(&mut body, &spare);
+                        continue;
                     }
                     if let Some(turn) = opening.take() {
                         turn.http1();
@@ -800,19 +777,35 @@ impl HttpTransport {
     }
 }
 
+/// A failed wait for a connection: the total deadline's error when that is
+/// what ran out, else the pool's own.
+fn pool_error(e: Error, by_deadline: bool, deadline: &Deadline, key: &Origin<'_>) -> Error {
+    if e.kind() == ErrorKind::PoolTimeout && by_deadline {
+        deadline.error(
+            "waiting for a connection",
+            &format!("{}:{}", key.host, key.port),
+        )
+    } else {
+        e
+    }
+}
+
 /// Whether a request that failed on an HTTP/2 connection goes again: one
 /// the server refused unprocessed (REFUSED_STREAM, a GOAWAY, a connection
 /// that takes no new streams) a few times, whatever its method; one whose
 /// reused connection failed before any response, once, when idempotent.
 /// Either only with a body that can be sent again.
 fn h2_may_retry(
-    e: &ExchangeError,
+    sent: &std::result::Result<Response, ExchangeError>,
     retries: &mut u32,
     reused: bool,
     method: &http::Method,
     body: &crate::Body,
     spare: &Option<crate::Body>,
 ) -> bool {
+    let Err(e) = sent else {
+        return false;
+    };
     let replayable = !body.is_streaming() || spare.is_some();
     let go = e.error.kind() != ErrorKind::TotalTimeout
         && replayable

@@ -316,13 +316,27 @@ enum Waited<T> {
 /// waiting takes it over.
 struct Reader<'a> {
     conn: &'a H2Conn,
+    /// Still held (not given up under the lock already).
+    held: bool,
+}
+
+impl Reader<'_> {
+    /// Gives the role up under the lock the caller holds (its `Drop` then
+    /// does nothing); the caller passes it on.
+    fn give_up(&mut self, d: &mut Driver) {
+        if std::mem::take(&mut self.held) {
+            d.reading = false;
+        }
+    }
 }
 
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
-        let mut d = self.conn.lock();
-        d.reading = false;
-        d.pass_reading();
+        if self.held {
+            let mut d = self.conn.lock();
+            d.reading = false;
+            d.pass_reading();
+        }
     }
 }
 
@@ -344,7 +358,6 @@ impl H2Conn {
         read: std::io::Result<usize>,
         raw: Vec<u8>,
         mut plain: Vec<u8>,
-        role: Reader<'_>,
     ) -> AfterRead {
         let mut d = self.lock();
         let after = match read {
@@ -376,9 +389,6 @@ impl H2Conn {
         };
         plain.clear();
         (d.raw, d.plain) = (raw, plain);
-        drop(d);
-        // Gives the role up, passing it on if others wait.
-        drop(role);
         after
     }
 }
@@ -398,13 +408,18 @@ impl H2Conn {
             d.reading = true;
             (std::mem::take(&mut d.raw), std::mem::take(&mut d.plain))
         };
-        let role = Reader { conn: self };
+        let role = Reader {
+            conn: self,
+            held: true,
+        };
         let (mut raw, mut plain) = (raw, plain);
         let read = self
             .io
             .read(&mut raw, &mut plain, Some(Duration::from_micros(1)))
             .await;
-        if let AfterRead::Go { flush: true } = self.after_read(read, raw, plain, role) {
+        let after = self.after_read(read, raw, plain);
+        drop(role);
+        if let AfterRead::Go { flush: true } = after {
             let _ = self.io.flush(Some(Duration::from_secs(1))).await;
         }
     }
@@ -424,22 +439,33 @@ impl H2Conn {
         deadline: &Deadline,
         mut check: impl FnMut(&mut Driver) -> Option<T>,
     ) -> Waited<T> {
+        // The reader's role, once taken: kept from one read to the next
+        // while this caller's condition is unmet (no wake-up of another
+        // caller per read), given up when it leaves.
+        let mut role = Reader {
+            conn: self,
+            held: false,
+        };
         loop {
-            let reader = {
+            let buffers = {
                 let mut d = self.lock();
                 if let Some(s) = slot.and_then(|id| d.slots.get_mut(&id)) {
                     s.waiting = false;
                 }
                 if let Some(found) = check(&mut d) {
                     self.push_output(&mut d);
+                    role.give_up(&mut d);
                     d.pass_reading();
                     return Waited::Ready(found);
                 }
                 if let Some(e) = self.broken_error(&d) {
+                    role.give_up(&mut d);
                     d.pass_reading();
                     return Waited::Broken(e);
                 }
-                if d.reading {
+                if role.held {
+                    Some((std::mem::take(&mut d.raw), std::mem::take(&mut d.plain)))
+                } else if d.reading {
                     match slot.and_then(|id| d.slots.get_mut(&id)) {
                         Some(s) => s.waiting = true,
                         None => d.openers.push(signal.clone()),
@@ -447,12 +473,13 @@ impl H2Conn {
                     None
                 } else {
                     d.reading = true;
+                    role.held = true;
                     Some((std::mem::take(&mut d.raw), std::mem::take(&mut d.plain)))
                 }
             };
             let left = until.map(|u| u.saturating_duration_since(Instant::now()));
             let (limit, by_deadline) = deadline.limit(left);
-            let Some((mut raw, mut plain)) = reader else {
+            let Some((mut raw, mut plain)) = buffers else {
                 if !signal.wait(limit).await {
                     let mut d = self.lock();
                     if let Some(s) = slot.and_then(|id| d.slots.get_mut(&id)) {
@@ -463,18 +490,18 @@ impl H2Conn {
                 }
                 continue;
             };
-            let role = Reader { conn: self };
             // What is queued (this request, perhaps) goes out before the wait.
             if let Err(e) = self.io.flush(limit).await {
-                self.lock().fail(
+                let mut d = self.lock();
+                (d.raw, d.plain) = (raw, plain);
+                d.fail(
                     ErrorKind::Write,
                     format!("sending to {} failed: {e}", self.target),
                 );
-                drop(role);
                 continue;
             }
             let read = self.io.read(&mut raw, &mut plain, limit).await;
-            match self.after_read(read, raw, plain, role) {
+            match self.after_read(read, raw, plain) {
                 AfterRead::Go { flush } => {
                     if flush {
                         // Acknowledgements and window updates: not waited for.
@@ -662,8 +689,10 @@ impl H2Conn {
             id,
             signal,
         };
+        // The head goes out now, or with the bytes of the caller writing
+        // already (no wait for it: the outbox stays small, a head each).
         let (limit, by_deadline) = deadline.limit(write_timeout);
-        if let Err(e) = self.io.flush_wait(&stream.signal, limit).await {
+        if let Err(e) = self.io.flush(limit).await {
             let error = io_error(e, Phase::Write, &self.target, deadline, by_deadline);
             self.lock().fail(error.kind(), error.message().to_string());
             return Err(exchange_error(error, false, true));
