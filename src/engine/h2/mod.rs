@@ -626,6 +626,10 @@ impl H2Conn {
         // A stream slot: the server's limit may make this wait.
         let opened = self
             .wait_for(None, &signal, until(open_wait), deadline, |d| {
+                // Broken meanwhile: nothing was sent, another connection.
+                if d.broken.is_some() {
+                    return Some(None);
+                }
                 if d.conn.can_open() {
                     let id = d.conn.open(
                         head.method.as_str(),
