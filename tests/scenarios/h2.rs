@@ -288,6 +288,8 @@ scenario! {
                 }
                 peer.respond(stream, b"second");
             }
+            // Open until the test is done (a close would reset it).
+            peer
         });
         // One connection at most: the late requests wait for a stream on it.
         let client = Client::builder()
@@ -448,8 +450,10 @@ scenario! {
             let mut second = Peer::accept(&listener, &[]);
             let again = second.next_request().unwrap();
             second.respond(again, b"again");
-            drop(peer);
-            high
+            // Both connections stay open until the test is done with them:
+            // closing one with unread bytes in it would reset it, and the
+            // client could lose a response it has not read yet.
+            (high, peer, second)
         });
         let client = h2c_client();
         let c = client.clone();
@@ -470,7 +474,7 @@ scenario! {
         let mut texts: Vec<String> = results.into_iter().map(|r| r.unwrap()).collect();
         texts.sort();
         assert_eq!(texts, ["again", "processed"]);
-        server.join().unwrap();
+        let _connections = server.join().unwrap();
     }
 }
 
@@ -540,11 +544,13 @@ scenario! {
         use crate::h2raw::{goaway, Got, Peer};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+        let (first_done, wait_first) = std::sync::mpsc::channel::<()>();
         let server = std::thread::spawn(move || {
             let mut peer = Peer::accept(&listener, &[]);
             let first = peer.next_request().unwrap();
             peer.respond(first, b"first");
-            std::thread::sleep(Duration::from_millis(100));
+            // Once the client has the response whole.
+            wait_first.recv().unwrap();
             peer.send(&goaway(first, 0));
             drop(peer);
             let mut second = Peer::accept(&listener, &[]);
@@ -563,10 +569,13 @@ scenario! {
                 }
             }
             second.respond(stream, got.to_string().as_bytes());
+            // Open until the test is done (a close would reset it).
+            second
         });
         let client = h2c_client();
         let text = get_text(client.clone(), url.clone()).await.unwrap();
         assert_eq!(text, "first");
+        first_done.send(()).unwrap();
         pause(Duration::from_millis(1200)).await;
         let text = client
             .post(url)
