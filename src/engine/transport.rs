@@ -409,7 +409,11 @@ impl HttpTransport {
             let (pool_limit, by_deadline) = deadline.limit(timeout.pool_timeout());
             // The clock read that times the exchange also dates the pool's
             // look at its idle connections (one read per request).
-            let now = if retried { Instant::now() } else { started };
+            let now = if retried || h2_retries > 0 {
+                Instant::now()
+            } else {
+                started
+            };
             // HTTP/2: a shared connection, or the turn to open one.
             let mut opening = None;
             let mut shared = None;
