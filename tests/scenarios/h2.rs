@@ -349,7 +349,7 @@ scenario! {
 scenario! {
     async fn h2c_slow_reader_holds_the_server_to_the_window() {
         // 100 MiB read slowly: the server can only send what the windows
-        // allow (4 MiB for the connection), so memory stays bounded.
+        // allow (2 MiB for the connection), so memory stays bounded.
         let server = H2Server::start(H2Options::default());
         let client = h2c_client();
         let total: u64 = 100 << 20;
@@ -380,7 +380,7 @@ scenario! {
         }
         assert_eq!(read, total);
         assert!(worst > 0, "the server never ran ahead");
-        assert!(worst <= (4 << 20) + (64 << 10), "the server ran {worst} bytes ahead of the reader");
+        assert!(worst <= (2 << 20) + (64 << 10), "the server ran {worst} bytes ahead of the reader");
     }
 }
 

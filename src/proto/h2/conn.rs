@@ -38,8 +38,11 @@ const SPARE_BUFFERS: usize = 64;
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
     /// Each stream's receive window (`SETTINGS_INITIAL_WINDOW_SIZE`).
+    /// Default 1 MiB.
     pub stream_window: u32,
-    /// The connection's receive window.
+    /// The connection's receive window: the most body bytes received and
+    /// not yet read that a connection holds, all streams together.
+    /// Default 2 MiB.
     pub connection_window: u32,
     /// `SETTINGS_MAX_FRAME_SIZE`.
     pub max_frame_size: u32,
@@ -54,7 +57,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             stream_window: 1 << 20,
-            connection_window: 4 << 20,
+            connection_window: 2 << 20,
             max_frame_size: frame::DEFAULT_MAX_FRAME_SIZE,
             max_header_list_size: 64 << 10,
             header_table_size: hpack::DEFAULT_TABLE_SIZE as u32,
