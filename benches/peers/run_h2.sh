@@ -85,6 +85,21 @@ print(f"{'scenario':24}" + "".join(f"{c:>20}" for c in clients))
 for s in ["threads8", "download", "streams100"]:
     med = {c: statistics.median(rows[(c, s)]) for c in clients if (c, s) in rows}
     print(f"{s + ' (' + units.get(s, '?') + ')':24}" + "".join(f"{med[c]:>20.1f}" if c in med else f"{'-':>20}" for c in clients))
+by_round = {}
+for line in open(sys.argv[1]):
+    c, s, v, u, r = line.split()
+    by_round[(c, s, r)] = float(v)
+print()
+print("per-round ratios, median (lowest-highest):")
+for s in ["threads8", "download", "streams100"]:
+    cells = []
+    for a, b in [("ferrohttp-h2", "ferrohttp-h1"), ("ferrohttp-h2", "reqwest-h2"),
+                 ("ferrohttp-async-h2", "ferrohttp-async-h1"), ("ferrohttp-async-h2", "reqwest-async-h2")]:
+        rs = [by_round[(a, s, r)] / by_round[(b, s, r)]
+              for (c, s2, r) in by_round if c == a and s2 == s and (b, s, r) in by_round]
+        if rs:
+            cells.append(f"{a}/{b} {statistics.median(rs):.2f} ({min(rs):.2f}-{max(rs):.2f})")
+    print(f"{s:12}" + "   ".join(cells))
 print()
 print("spread (lowest-highest):")
 for s in ["threads8", "download", "streams100"]:
