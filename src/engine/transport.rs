@@ -811,7 +811,13 @@ fn h2_may_retry(
         return false;
     };
     let replayable = !body.is_streaming() || spare.is_some();
-    let go = e.error.kind() != ErrorKind::TotalTimeout
+    // A wait that ran out, or a request HTTP/2 cannot carry, fails alike
+    // on another connection.
+    let final_kind = matches!(
+        e.error.kind(),
+        ErrorKind::TotalTimeout | ErrorKind::PoolTimeout | ErrorKind::LocalProtocol
+    );
+    let go = !final_kind
         && replayable
         && e.no_response
         && if e.nothing_written {
