@@ -451,12 +451,66 @@ impl Connection {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        // The buffer leaves `self` while its frames are handled.
+        // Frames are handled where they lie in `bytes`; only a frame cut by
+        // the end of a read is copied, to be completed by the next.
         let mut inbound = std::mem::take(&mut self.inbound);
-        inbound.extend_from_slice(bytes);
+        let mut rest = bytes;
+        let mut result = Ok(());
+        while !inbound.is_empty() {
+            let need = if inbound.len() < frame::HEADER_LEN {
+                frame::HEADER_LEN
+            } else {
+                let len = u32::from_be_bytes([0, inbound[0], inbound[1], inbound[2]]);
+                if len > self.config.max_frame_size {
+                    // Refused from its header: no need to wait for the rest.
+                    inbound.len()
+                } else {
+                    frame::HEADER_LEN + len as usize
+                }
+            };
+            if inbound.len() < need {
+                if rest.is_empty() {
+                    self.inbound = inbound;
+                    return Ok(());
+                }
+                let take = (need - inbound.len()).min(rest.len());
+                inbound.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                continue;
+            }
+            // One whole frame (or a header that fails on its own).
+            let (used, handled) = self.handle(&inbound, events);
+            inbound.drain(..used);
+            result = handled;
+            if result.is_ok() && !inbound.is_empty() {
+                // Not a whole frame after all: keep it with what follows.
+                inbound.extend_from_slice(rest);
+                rest = &[];
+            }
+            break;
+        }
+        if result.is_ok() && inbound.is_empty() {
+            let (used, handled) = self.handle(rest, events);
+            rest = &rest[used..];
+            result = handled;
+        }
+        if result.is_ok() {
+            inbound.extend_from_slice(rest);
+        }
+        self.inbound = inbound;
+        if let Err(e) = result {
+            self.fail(e.clone(), events);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Handles the whole frames at the front of `buf`: how many bytes they
+    /// took, and the connection error that stopped them, if one did.
+    fn handle(&mut self, buf: &[u8], events: &mut Vec<Event>) -> (usize, Result<(), H2Error>) {
         let mut at = 0;
         let result = loop {
-            let handled = match frame::parse(&inbound[at..], self.config.max_frame_size) {
+            let handled = match frame::parse(&buf[at..], self.config.max_frame_size) {
                 Ok(Some((frame, used))) => {
                     at += used;
                     self.on_frame(frame, events)
@@ -465,7 +519,7 @@ impl Connection {
                 Err(e) => {
                     if e.stream.is_some() {
                         // A stream error comes from a whole frame: skip it.
-                        let h = &inbound[at..];
+                        let h = &buf[at..];
                         at +=
                             frame::HEADER_LEN + u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
                     }
@@ -478,13 +532,7 @@ impl Connection {
                 Err(e) => break Err(e),
             }
         };
-        inbound.drain(..at);
-        self.inbound = inbound;
-        if let Err(e) = result {
-            self.fail(e.clone(), events);
-            return Err(e);
-        }
-        Ok(())
+        (at, result)
     }
 
     fn fail(&mut self, e: H2Error, events: &mut Vec<Event>) {
