@@ -80,6 +80,10 @@ pub(crate) struct Target<'a> {
     pub(crate) forward: bool,
     /// Offer HTTP/2 by ALPN (when TLS to the origin runs straight over the
     /// socket, which an HTTP/2 connection can share).
+    #[cfg_attr(
+        not(feature = "rustls"),
+        allow(dead_code, reason = "only a TLS build negotiates")
+    )]
     pub(crate) alpn_h2: bool,
 }
 

@@ -10,7 +10,9 @@
 //! bytes one writer at a time moves to the socket. Bytes sealed are never
 //! lost: what a failed or cancelled write left stays in the outbox, first.
 
-use std::io::{self, Read, Write};
+use std::io;
+#[cfg(feature = "rustls")]
+use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -313,9 +315,9 @@ impl H2Io {
         if raw.len() < READ_SIZE {
             raw.resize(READ_SIZE, 0);
         }
-        let before = plain.len();
         #[cfg(feature = "rustls")]
         if let Some(tls) = &self.tls {
+            let before = plain.len();
             loop {
                 let n = self.socket.read(raw, timeout).await?;
                 if n == 0 {
