@@ -389,8 +389,13 @@ impl HttpTransport {
             && self
                 .expect_threshold
                 .is_some_and(|t| body.len().is_none_or(|n| n >= t));
-        let mut head = Vec::with_capacity(512);
-        encode_head(request, framing, forward_to, None, expect, &mut head)?;
+        // The HTTP/1.1 head; a request that may go over HTTP/2 encodes it
+        // only if it ends up on an HTTP/1.1 connection.
+        let mut head = Vec::new();
+        if !h2_wanted {
+            head.reserve(512);
+            encode_head(request, framing, forward_to, None, expect, &mut head)?;
+        }
         // Whether a proxy's Digest challenge was answered (once).
         let mut proxy_answered = false;
         let mut proxy_answer = None;
@@ -550,6 +555,9 @@ impl HttpTransport {
                     (Lease::new(Conn::new(stream, name), reservation), false)
                 }
             };
+            if head.is_empty() {
+                encode_head(request, framing, forward_to, None, expect, &mut head)?;
+            }
             let mut parser = HeadParser::new(self.h1.max_head_size, self.h1.max_headers);
             let mut exchange = Exchange::new(
                 &method,

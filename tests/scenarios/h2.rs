@@ -697,3 +697,31 @@ async fn slow_or_plain(client: Client, url: String, slow: bool) -> ferrohttp::Re
         n += k;
     }
 }
+
+scenario! {
+    async fn h2c_body_read_timeout_resumes_exactly() {
+        // A read timeout in the middle of a body fails that read only: the
+        // next read returns exactly the bytes that come next.
+        let server = H2Server::start(H2Options::default());
+        let client = Client::builder()
+            .http2_prior_knowledge()
+            .timeout(Timeout::from_secs(20).read(Duration::from_millis(100)))
+            .build()
+            .unwrap();
+        let mut response = client.get(server.url("/drip")).send().await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = read_into(&mut response, &mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"first");
+        let e = read_into(&mut response, &mut buf).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ReadTimeout, "{e}");
+        pause(Duration::from_millis(300)).await;
+        let n = read_into(&mut response, &mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"second");
+        let n = read_into(&mut response, &mut buf).await.unwrap();
+        assert_eq!(n, 0);
+        // The connection carries on.
+        let text = get_text(client.clone(), server.url("/hello")).await.unwrap();
+        assert_eq!(text, "hello h2");
+        assert_eq!(server.connections(), 1);
+    }
+}
