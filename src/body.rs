@@ -312,6 +312,16 @@ impl Body {
         }
     }
 
+    /// The bytes of an in-memory body, shared (no copy); `None` for a
+    /// body that is read.
+    pub(crate) fn shared_bytes(&self) -> Option<Bytes> {
+        match &self.inner {
+            Inner::Empty => Some(Bytes::new()),
+            Inner::Bytes(b) => Some(b.clone()),
+            _ => None,
+        }
+    }
+
     /// A copy of an in-memory body (cheap: the bytes are shared) or of a
     /// replayable one ([`Body::file`], a multipart form of bytes and
     /// files: the copy reads from the start); `None` for a stream from a

@@ -767,14 +767,12 @@ impl H2Conn {
         deadline: &Deadline,
     ) -> std::result::Result<(), ExchangeError> {
         let id = stream.id;
-        let in_memory = body.as_bytes().map(<[u8]>::to_vec);
+        // An in-memory body is sent from its shared bytes, not a copy.
+        let in_memory = body.shared_bytes();
         let mut chunk = Vec::new();
         let mut at = 0;
         let mut ended = false;
         let mut source_done = in_memory.is_some();
-        if let Some(bytes) = in_memory {
-            chunk = bytes;
-        }
         while !ended {
             if at == chunk.len() && !source_done {
                 chunk.resize(BODY_CHUNK, 0);
@@ -788,7 +786,8 @@ impl H2Conn {
                 chunk.truncate(n);
                 source_done = n == 0;
             }
-            let rest = &chunk[at..];
+            let data: &[u8] = in_memory.as_deref().unwrap_or(&chunk);
+            let rest = &data[at..];
             let end = source_done;
             // Room in the windows (reading frames meanwhile), then a frame.
             let waited = self
@@ -823,7 +822,7 @@ impl H2Conn {
             match waited {
                 Waited::Ready(Ok(Some(n))) => {
                     at += n;
-                    ended = end && at == chunk.len();
+                    ended = end && at == data.len();
                 }
                 Waited::Ready(Ok(None)) | Waited::Ready(Err(())) => return Ok(()),
                 other => {
