@@ -725,3 +725,44 @@ scenario! {
         assert_eq!(server.connections(), 1);
     }
 }
+
+/// A GET sent after `delay`.
+#[maybe]
+async fn delayed_get(client: Client, url: String, delay: Duration) -> ferrohttp::Result<String> {
+    pause(delay).await;
+    get_text(client, url).await
+}
+
+scenario! {
+    async fn h2c_pool_timeout_waiting_for_a_stream_is_not_retried() {
+        // The only connection's only stream is taken for 600 ms. A request
+        // whose pool timeout (300 ms) runs out waiting for it fails with
+        // PoolTimeout; sent again, its wait would start over and get the
+        // stream, well past the timeout it was given.
+        let server = H2Server::start(H2Options {
+            max_concurrent: Some(1),
+            ..H2Options::default()
+        });
+        let client = Client::builder()
+            .http2_prior_knowledge()
+            .limits(ferrohttp::Limits::default().max_connections(1))
+            .timeout(Timeout::from_secs(20).pool(Duration::from_millis(300)))
+            .build()
+            .unwrap();
+        let (slow, quick) = (server.url("/slow/600"), server.url("/hello"));
+        let c = client.clone();
+        let results = concurrently(2, move |i| {
+            if i == 0 {
+                delayed_get(c.clone(), slow.clone(), Duration::ZERO)
+            } else {
+                delayed_get(c.clone(), quick.clone(), Duration::from_millis(100))
+            }
+        })
+        .await;
+        let mut results = results.into_iter();
+        assert_eq!(results.next().unwrap().unwrap(), "hello h2");
+        let e = results.next().unwrap().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PoolTimeout, "{e}");
+        assert_eq!(server.connections(), 1);
+    }
+}
