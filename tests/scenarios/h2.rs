@@ -766,3 +766,59 @@ scenario! {
         assert_eq!(server.connections(), 1);
     }
 }
+
+scenario! {
+    async fn h2_a_large_data_frame_reaches_the_reader_as_it_arrives() {
+        // One DATA frame of 200 000 bytes (the client allows 256 KiB
+        // frames), of which the server sends the first 1 000 and then waits
+        // until the client has read them: they must be readable before the
+        // frame is whole (it was gathered whole first, before).
+        use crate::h2raw::{flag, kind, raw_frame, Peer};
+        const LEN: usize = 200_000;
+        let body: Vec<u8> = (0..LEN).map(|i| (i % 251) as u8).collect();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+        let (first_read, got_first) = std::sync::mpsc::channel::<()>();
+        let sent = body.clone();
+        let server = std::thread::spawn(move || {
+            let mut peer = Peer::accept(&listener, &[]);
+            let stream = peer.next_request().unwrap();
+            let mut out = peer.headers(stream, 200, &[], false);
+            let data = raw_frame(kind::DATA, flag::END_STREAM, stream, &sent);
+            out.extend_from_slice(&data[..9 + 1_000]);
+            peer.send(&out);
+            // The rest only once the client read the start (or gave up).
+            let _ = got_first.recv_timeout(Duration::from_secs(5));
+            peer.send(&data[9 + 1_000..]);
+            while peer.next().is_some() {}
+        });
+        let client = Client::builder()
+            .http2_prior_knowledge()
+            .timeout(Timeout::from_secs(20).read(Duration::from_secs(2)))
+            .build()
+            .unwrap();
+        let mut response = client.get(url).send().await.unwrap();
+        let mut buf = vec![0; 64 * 1024];
+        let mut got = Vec::new();
+        while got.len() < 1_000 {
+            let n = read_into(&mut response, &mut buf)
+                .await
+                .expect("the frame's first bytes, before the rest was sent");
+            assert!(n > 0, "the body ended after {} bytes", got.len());
+            got.extend_from_slice(&buf[..n]);
+        }
+        first_read.send(()).unwrap();
+        loop {
+            let n = read_into(&mut response, &mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got.len(), LEN);
+        assert!(got == body, "the body as sent");
+        drop(response);
+        drop(client);
+        server.join().unwrap();
+    }
+}

@@ -12,7 +12,7 @@
 
 use std::io;
 #[cfg(feature = "rustls")]
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -21,6 +21,15 @@ use super::super::rt;
 
 /// The size of each read from the socket.
 const READ_SIZE: usize = 32 * 1024;
+
+/// What a read brought.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Arrived {
+    /// The socket's bytes, at the front of the read buffer.
+    pub(crate) n: usize,
+    /// The peer closed the stream.
+    pub(crate) end: bool,
+}
 
 /// Bytes ready for the socket, whether a caller is writing them, and the
 /// callers waiting for that write to end.
@@ -82,7 +91,10 @@ impl H2Io {
         #[cfg(feature = "rustls")]
         if let Some(tls) = &io.tls {
             let mut plain = Vec::new();
-            io.feed(tls, &split.leftover, &mut plain)?;
+            io.feed(tls, &split.leftover, |chunk| {
+                plain.extend_from_slice(chunk);
+                true
+            })?;
             *lock(&io.early) = plain;
             return Ok(io);
         }
@@ -143,14 +155,17 @@ impl H2Io {
         out.bytes.drain(..at);
     }
 
-    /// Feeds raw bytes to the TLS session, appending the plaintext they
-    /// held to `plain`; true when the peer closed the session.
+    /// Feeds raw bytes to the TLS session, handing the plaintext they
+    /// held to `take` where it lies, chunk by chunk (the session holds
+    /// only so much undelivered plaintext before it refuses more records);
+    /// true when the peer closed the session. Stops early when `take`
+    /// returns false.
     #[cfg(feature = "rustls")]
     fn feed(
         &self,
         tls: &Mutex<rustls::ClientConnection>,
         mut raw: &[u8],
-        plain: &mut Vec<u8>,
+        mut take: impl FnMut(&[u8]) -> bool,
     ) -> io::Result<bool> {
         let mut tls = lock(tls);
         let mut closed = false;
@@ -167,13 +182,10 @@ impl H2Io {
                     return Err(io::Error::new(io::ErrorKind::InvalidData, e));
                 }
             };
-            let n = state.plaintext_bytes_to_read();
-            if n > 0 {
-                let start = plain.len();
-                plain.resize(start + n, 0);
-                tls.reader().read_exact(&mut plain[start..])?;
-            }
             closed |= state.peer_has_closed();
+            if !drain_plaintext(&mut tls, &mut take)? {
+                return Ok(closed);
+            }
             if raw.is_empty() {
                 break;
             }
@@ -186,6 +198,63 @@ impl H2Io {
             }
         }
         Ok(closed)
+    }
+
+    /// Hands the plaintext of the `raw` bytes a read brought to `take`,
+    /// piece by piece where it lies (in the TLS session's buffers, or in
+    /// `raw` itself without TLS): first any bytes read past a handshake.
+    /// Stops early when `take` returns false (the connection failed: the
+    /// rest is not wanted). True when the peer closed the TLS session.
+    pub(crate) fn take_plaintext(
+        &self,
+        raw: &[u8],
+        mut take: impl FnMut(&[u8]) -> bool,
+    ) -> io::Result<bool> {
+        let early = std::mem::take(&mut *lock(&self.early));
+        if !early.is_empty() && !take(&early) {
+            return Ok(false);
+        }
+        if raw.is_empty() {
+            return Ok(false);
+        }
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = &self.tls {
+            return self.feed(tls, raw, take);
+        }
+        take(raw);
+        Ok(false)
+    }
+}
+
+/// Hands the session's received plaintext to `take`, chunk by chunk,
+/// until there is none (true) or `take` returns false (false).
+#[cfg(feature = "rustls")]
+fn drain_plaintext(
+    tls: &mut rustls::ClientConnection,
+    take: &mut impl FnMut(&[u8]) -> bool,
+) -> io::Result<bool> {
+    let mut reader = tls.reader();
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) if !chunk.is_empty() => chunk,
+            Ok(_) => return Ok(true),
+            // No more for now; the end of the stream is the socket's to tell.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                return Ok(true)
+            }
+            Err(e) => return Err(e),
+        };
+        let n = chunk.len();
+        let go = take(chunk);
+        reader.consume(n);
+        if !go {
+            return Ok(false);
+        }
     }
 }
 
@@ -294,44 +363,22 @@ impl H2Io {
         }
     }
 
-    /// Reads from the peer, appending plaintext to `plain` and using `raw`
-    /// as the socket's buffer; waits at most `timeout` for bytes. Returns
-    /// how many plaintext bytes came, 0 at the end of the stream. A dropped
+    /// Reads from the peer into `raw` (sized here), waiting at most
+    /// `timeout` for bytes; their plaintext is then taken with
+    /// [`H2Io::take_plaintext`] (decrypted there, with TLS). A dropped
     /// future read nothing.
     pub(crate) async fn read(
         &self,
         raw: &mut Vec<u8>,
-        plain: &mut Vec<u8>,
         timeout: Option<Duration>,
-    ) -> io::Result<usize> {
-        {
-            let mut early = lock(&self.early);
-            if !early.is_empty() {
-                let n = early.len();
-                plain.append(&mut early);
-                return Ok(n);
-            }
+    ) -> io::Result<Arrived> {
+        if !lock(&self.early).is_empty() {
+            return Ok(Arrived { n: 0, end: false });
         }
         if raw.len() < READ_SIZE {
             raw.resize(READ_SIZE, 0);
         }
-        #[cfg(feature = "rustls")]
-        if let Some(tls) = &self.tls {
-            let before = plain.len();
-            loop {
-                let n = self.socket.read(raw, timeout).await?;
-                if n == 0 {
-                    return Ok(0);
-                }
-                let closed = self.feed(tls, &raw[..n], plain)?;
-                if plain.len() > before || closed {
-                    return Ok(plain.len() - before);
-                }
-                // Only handshake messages (a session ticket): read on.
-            }
-        }
         let n = self.socket.read(raw, timeout).await?;
-        plain.extend_from_slice(&raw[..n]);
-        Ok(n)
+        Ok(Arrived { n, end: n == 0 })
     }
 }

@@ -55,9 +55,8 @@ struct Driver {
     slots: HashMap<u32, Slot>,
     /// A caller is reading from the socket.
     reading: bool,
-    /// The reader's buffers (socket bytes, plaintext), kept between reads.
+    /// The reader's buffer for the socket's bytes, kept between reads.
     raw: Vec<u8>,
-    plain: Vec<u8>,
     events: Vec<Event>,
     /// Callers waiting for a stream slot.
     openers: Vec<Arc<rt::Signal>>,
@@ -198,7 +197,6 @@ impl H2Conn {
                 slots: HashMap::new(),
                 reading: false,
                 raw: Vec::new(),
-                plain: Vec::new(),
                 events: Vec::new(),
                 openers: Vec::new(),
                 broken: None,
@@ -351,33 +349,33 @@ enum AfterRead {
 }
 
 impl H2Conn {
-    /// Feeds what a read brought to the connection and hands the events
-    /// out; the reader's role ends here.
-    fn after_read(
-        &self,
-        read: std::io::Result<usize>,
-        raw: Vec<u8>,
-        mut plain: Vec<u8>,
-    ) -> AfterRead {
+    /// Feeds what a read brought to the connection (its plaintext where
+    /// it lies) and hands the events out; the reader's role ends here.
+    fn after_read(&self, read: std::io::Result<io::Arrived>, raw: Vec<u8>) -> AfterRead {
         let mut d = self.lock();
         let after = match read {
-            Ok(0) => {
-                let msg = format!("server {} closed the HTTP/2 connection", self.target);
-                d.fail(ErrorKind::RemoteProtocol, msg);
-                AfterRead::Go { flush: false }
-            }
-            Ok(_) => {
+            Ok(arrived) => {
                 let mut events = std::mem::take(&mut d.events);
-                let received = d.conn.receive(&plain, &mut events);
+                let mut received = Ok(());
+                let taken = self.io.take_plaintext(&raw[..arrived.n], |plain| {
+                    received = d.conn.receive(plain, &mut events);
+                    received.is_ok()
+                });
                 d.events = events;
                 d.dispatch(received.is_err());
                 if let Err(e) = received {
                     let msg = format!("HTTP/2 connection error from {}: {e}", self.target);
                     d.fail(ErrorKind::RemoteProtocol, msg);
+                } else if let Err(e) = &taken {
+                    let msg = format!("reading from {} failed: {e}", self.target);
+                    d.fail(ErrorKind::Read, msg);
+                } else if arrived.end || matches!(taken, Ok(true)) {
+                    let msg = format!("server {} closed the HTTP/2 connection", self.target);
+                    d.fail(ErrorKind::RemoteProtocol, msg);
                 }
                 self.push_output(&mut d);
                 AfterRead::Go {
-                    flush: self.io.pending() > 0,
+                    flush: d.broken.is_none() && self.io.pending() > 0,
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => AfterRead::TimedOut,
@@ -387,8 +385,7 @@ impl H2Conn {
                 AfterRead::Failed(e)
             }
         };
-        plain.clear();
-        (d.raw, d.plain) = (raw, plain);
+        d.raw = raw;
         after
     }
 }
@@ -400,24 +397,20 @@ impl H2Conn {
     /// closed meanwhile is then not chosen for the next request (which, a
     /// streamed upload, could not be sent again).
     pub(crate) async fn catch_up(&self) {
-        let (raw, plain) = {
+        let mut raw = {
             let mut d = self.lock();
             if d.reading || d.broken.is_some() {
                 return;
             }
             d.reading = true;
-            (std::mem::take(&mut d.raw), std::mem::take(&mut d.plain))
+            std::mem::take(&mut d.raw)
         };
         let role = Reader {
             conn: self,
             held: true,
         };
-        let (mut raw, mut plain) = (raw, plain);
-        let read = self
-            .io
-            .read(&mut raw, &mut plain, Some(Duration::from_micros(1)))
-            .await;
-        let after = self.after_read(read, raw, plain);
+        let read = self.io.read(&mut raw, Some(Duration::from_micros(1))).await;
+        let after = self.after_read(read, raw);
         drop(role);
         if let AfterRead::Go { flush: true } = after {
             let _ = self.io.flush(Some(Duration::from_secs(1))).await;
@@ -464,7 +457,7 @@ impl H2Conn {
                     return Waited::Broken(e);
                 }
                 if role.held {
-                    Some((std::mem::take(&mut d.raw), std::mem::take(&mut d.plain)))
+                    Some(std::mem::take(&mut d.raw))
                 } else if d.reading {
                     match slot.and_then(|id| d.slots.get_mut(&id)) {
                         Some(s) => s.waiting = true,
@@ -474,12 +467,12 @@ impl H2Conn {
                 } else {
                     d.reading = true;
                     role.held = true;
-                    Some((std::mem::take(&mut d.raw), std::mem::take(&mut d.plain)))
+                    Some(std::mem::take(&mut d.raw))
                 }
             };
             let left = until.map(|u| u.saturating_duration_since(Instant::now()));
             let (limit, by_deadline) = deadline.limit(left);
-            let Some((mut raw, mut plain)) = buffers else {
+            let Some(mut raw) = buffers else {
                 if !signal.wait(limit).await {
                     let mut d = self.lock();
                     if let Some(s) = slot.and_then(|id| d.slots.get_mut(&id)) {
@@ -493,15 +486,15 @@ impl H2Conn {
             // What is queued (this request, perhaps) goes out before the wait.
             if let Err(e) = self.io.flush(limit).await {
                 let mut d = self.lock();
-                (d.raw, d.plain) = (raw, plain);
+                d.raw = raw;
                 d.fail(
                     ErrorKind::Write,
                     format!("sending to {} failed: {e}", self.target),
                 );
                 continue;
             }
-            let read = self.io.read(&mut raw, &mut plain, limit).await;
-            match self.after_read(read, raw, plain) {
+            let read = self.io.read(&mut raw, limit).await;
+            match self.after_read(read, raw) {
                 AfterRead::Go { flush } => {
                     if flush {
                         // Acknowledgements and window updates: not waited for.

@@ -301,6 +301,58 @@ pub fn parse(buf: &[u8], max_frame_size: u32) -> Result<Option<(Frame<'_>, usize
     Ok(Some((frame, end)))
 }
 
+/// The start of a DATA frame whose payload has not all arrived yet, read
+/// from its header (and pad-length byte): enough to account for the whole
+/// frame and hand its payload on in pieces as it comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataStart {
+    /// The stream.
+    pub stream: u32,
+    /// The frame's payload length (what flow control counts).
+    pub flow_len: u32,
+    /// The data's length, without padding.
+    pub data_len: usize,
+    /// The padding after the data (the pad-length byte not included).
+    pub padding: usize,
+    /// END_STREAM is set.
+    pub end_stream: bool,
+    /// The bytes before the data: the header and the pad-length byte.
+    pub prefix: usize,
+}
+
+/// The start of the DATA frame at the front of `buf` when `buf` holds its
+/// header (and pad-length byte) but not its whole payload, and the frame
+/// is well formed so far. `None` for anything else: a whole frame, another
+/// type, or a frame [`parse`] is to refuse once it is whole (or at once).
+pub fn data_start(buf: &[u8], max_frame_size: u32) -> Option<DataStart> {
+    if buf.len() < HEADER_LEN || buf[3] != kind::DATA {
+        return None;
+    }
+    let len = u32::from_be_bytes([0, buf[0], buf[1], buf[2]]);
+    let flags = buf[4];
+    let stream = u32::from_be_bytes([buf[5], buf[6], buf[7], buf[8]]) & MAX_WINDOW;
+    if len > max_frame_size || stream == 0 || buf.len() >= HEADER_LEN + len as usize {
+        return None;
+    }
+    let (prefix, padding) = if flags & flag::PADDED != 0 {
+        let pad = usize::from(*buf.get(HEADER_LEN)?);
+        if len == 0 || pad > len as usize - 1 {
+            return None;
+        }
+        (HEADER_LEN + 1, pad)
+    } else {
+        (HEADER_LEN, 0)
+    };
+    Some(DataStart {
+        stream,
+        flow_len: len,
+        data_len: len as usize - (prefix - HEADER_LEN) - padding,
+        padding,
+        end_stream: flags & flag::END_STREAM != 0,
+        prefix,
+    })
+}
+
 fn protocol(reason: &'static str) -> H2Error {
     H2Error::connection(ErrorCode::PROTOCOL_ERROR, reason)
 }

@@ -156,6 +156,49 @@ fn data(stream: u32, bytes: &[u8], end_stream: bool) -> Vec<u8> {
     out
 }
 
+/// A DATA frame with PADDED: `pad` bytes of padding after `bytes`.
+fn padded(stream: u32, bytes: &[u8], pad: u8, end_stream: bool) -> Vec<u8> {
+    let len = 1 + bytes.len() + usize::from(pad);
+    let mut out = (len as u32).to_be_bytes()[1..].to_vec();
+    out.push(kind::DATA);
+    out.push(flag::PADDED | if end_stream { flag::END_STREAM } else { 0 });
+    out.extend(stream.to_be_bytes());
+    out.push(pad);
+    out.extend(bytes);
+    out.extend(std::iter::repeat_n(0xEE, usize::from(pad)));
+    out
+}
+
+/// `events` with each DATA frame's pieces joined: consecutive
+/// [`Event::Data`] of one stream, up to the one with `end_stream` or a
+/// frame boundary the caller cannot see (pieces of two frames join too).
+fn joined(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::new();
+    for e in events {
+        if let Event::Data {
+            stream,
+            data,
+            end_stream,
+        } = &e
+        {
+            if let Some(Event::Data {
+                stream: prev,
+                data: so_far,
+                end_stream: prev_end @ false,
+            }) = out.last_mut()
+            {
+                if prev == stream {
+                    so_far.extend_from_slice(data);
+                    *prev_end = *end_stream;
+                    continue;
+                }
+            }
+        }
+        out.push(e);
+    }
+    out
+}
+
 fn settings(params: &[(u16, u32)]) -> Vec<u8> {
     let mut out = Vec::new();
     frame::encode_settings(params, &mut out);
@@ -271,7 +314,11 @@ fn a_request_and_its_response_split_at_every_byte() {
     for b in &server {
         events.extend(feed(&mut c, std::slice::from_ref(b)));
     }
-    let renumbered: Vec<Event> = whole
+    assert!(
+        events.len() > 3,
+        "DATA handed on as its bytes come, before its frame is whole: {events:?}"
+    );
+    let renumbered: Vec<Event> = joined(whole)
         .into_iter()
         .map(|e| match e {
             Event::Head {
@@ -295,7 +342,131 @@ fn a_request_and_its_response_split_at_every_byte() {
             other => other,
         })
         .collect();
-    assert_eq!(events, renumbered);
+    assert_eq!(joined(events), renumbered);
+}
+
+#[test]
+fn data_frames_cut_anywhere_are_handed_on_in_pieces() {
+    // Two streams' DATA frames, plain and padded, with a PING between,
+    // cut in two at every byte: the same bodies, the same window given
+    // back, the same PING answer, and the padding never handed on.
+    let mut frames = Vec::new();
+    let body_a: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
+    let body_b: Vec<u8> = (0..200u32).map(|i| (i * 7) as u8).collect();
+    frames.extend(padded(1, &body_a[..100], 17, false));
+    frames.extend(data(3, &body_b[..150], false));
+    let mut ping = Vec::new();
+    frame::encode_ping(false, *b"between!", &mut ping);
+    frames.extend(&ping);
+    frames.extend(padded(3, &body_b[150..], 0, true));
+    frames.extend(data(1, &body_a[100..], false));
+    frames.extend(padded(1, &[], 5, true));
+    for cut in 0..=frames.len() {
+        let (mut c, mut peer) = connected(Config::default());
+        let (a, b) = (get(&mut c, "/a"), get(&mut c, "/b"));
+        assert_eq!((a, b), (1, 3));
+        let mut server = peer.headers(a, &[(":status", "200")], false);
+        server.extend(peer.headers(b, &[(":status", "200")], false));
+        feed(&mut c, &server);
+        c.take_output();
+        let mut events = feed(&mut c, &frames[..cut]);
+        events.extend(feed(&mut c, &frames[cut..]));
+        let mut bodies = [Vec::new(), Vec::new()];
+        let mut ends = [0, 0];
+        for e in &events {
+            if let Event::Data {
+                stream,
+                data,
+                end_stream,
+            } = e
+            {
+                let i = (*stream as usize) / 2;
+                assert_eq!(ends[i], 0, "cut {cut}: data after the end");
+                bodies[i].extend_from_slice(data);
+                ends[i] += usize::from(*end_stream);
+                c.consumed(*stream, data.len());
+            }
+        }
+        assert_eq!(bodies[0], body_a, "cut {cut}");
+        assert_eq!(bodies[1], body_b, "cut {cut}");
+        assert_eq!(ends, [1, 1], "cut {cut}");
+        assert_eq!(c.active_streams(), 0, "cut {cut}: both streams ended");
+        assert_eq!(c.recv_window + i64::from(c.unacked), 2 << 20, "cut {cut}");
+        let out = peer.read(&c.take_output());
+        assert_eq!(
+            out.iter()
+                .filter(|o| **o == Out::Ping { ack: true })
+                .count(),
+            1,
+            "cut {cut}: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn a_stream_gone_or_refused_mid_frame_gives_its_bytes_back() {
+    let config = Config {
+        stream_window: 1_000,
+        connection_window: 65_535,
+        ..Config::default()
+    };
+    // The caller goes away while a frame's data is arriving: the rest of
+    // it is given back to the connection's window, not handed on.
+    let (mut c, mut peer) = connected(config);
+    let id = get(&mut c, "/");
+    feed(&mut c, &peer.headers(id, &[(":status", "200")], false));
+    c.take_output();
+    let frame = data(id, &[7; 900], false);
+    let events = feed(&mut c, &frame[..400]);
+    assert_eq!(
+        events,
+        [Event::Data {
+            stream: id,
+            data: vec![7; 391],
+            end_stream: false
+        }]
+    );
+    c.consumed(id, 391);
+    c.reset(id, ErrorCode::CANCEL);
+    assert_eq!(feed(&mut c, &frame[400..]), [], "nothing for a gone stream");
+    assert_eq!(c.recv_window + i64::from(c.unacked), 65_535);
+    // A frame beyond the stream's window, refused from its header (a
+    // stream error): reset at once, its bytes given back, the frames
+    // after it read as usual.
+    let (mut c, mut peer) = connected(config);
+    let (a, b) = (get(&mut c, "/a"), get(&mut c, "/b"));
+    let mut server = peer.headers(a, &[(":status", "200")], false);
+    server.extend(peer.headers(b, &[(":status", "200")], false));
+    feed(&mut c, &server);
+    c.take_output();
+    let mut frames = data(a, &[1; 1_001], false);
+    frames.extend(data(b, b"after", true));
+    let events = feed(&mut c, &frames[..20]);
+    assert_eq!(
+        events,
+        [Event::Reset {
+            stream: a,
+            code: ErrorCode::FLOW_CONTROL_ERROR,
+            retryable: false
+        }]
+    );
+    assert_eq!(
+        peer.read(&c.take_output()),
+        [Out::Rst {
+            stream: a,
+            code: ErrorCode::FLOW_CONTROL_ERROR
+        }]
+    );
+    assert_eq!(
+        feed(&mut c, &frames[20..]),
+        [Event::Data {
+            stream: b,
+            data: b"after".to_vec(),
+            end_stream: true
+        }]
+    );
+    c.consumed(b, 5);
+    assert_eq!(c.recv_window + i64::from(c.unacked), 65_535);
 }
 
 #[test]
