@@ -927,3 +927,49 @@ fn arbitrary_input_never_panics() {
         let _ = c.receive(&input, &mut Vec::new());
     }
 }
+
+#[test]
+fn spare_buffers_are_bounded_open_and_idle() {
+    let config = Config {
+        connection_window: 65_535,
+        ..Config::default()
+    };
+    let (mut c, mut peer) = connected(config);
+    let id = get(&mut c, "/");
+    feed(&mut c, &peer.headers(id, &[(":status", "200")], false));
+    // While a stream is open: kept up to twice the window in bytes.
+    for _ in 0..100 {
+        c.recycle(Vec::with_capacity(4096));
+    }
+    assert_eq!(c.spare.len(), 2 * 65_535 / 4096);
+    assert_eq!(
+        c.spare_bytes,
+        c.spare.iter().map(Vec::capacity).sum::<usize>()
+    );
+    // A piece takes a spare that fits (a smaller one stays for later).
+    c.recycle(Vec::with_capacity(1024));
+    let before = c.spare.len();
+    let buf = c.buffer_for(&[1; 3000]);
+    assert!(buf.capacity() >= 3000 && buf.capacity() < 8192);
+    assert_eq!(c.spare.len(), before - 1);
+    assert!(
+        c.spare.iter().any(|b| b.capacity() == 1024),
+        "the small one kept"
+    );
+    // Too small or too large to keep.
+    let before = c.spare.len();
+    c.recycle(Vec::with_capacity(100));
+    c.recycle(Vec::with_capacity(1 << 20));
+    assert_eq!(c.spare.len(), before);
+    // The stream ends: the next buffer given back trims the rest.
+    let mut end = Vec::new();
+    frame::encode_data(id, b"", true, &mut end);
+    feed(&mut c, &end);
+    assert_eq!(c.active_streams(), 0);
+    c.recycle(buf);
+    assert_eq!(c.spare.len(), SPARE_BUFFERS_IDLE);
+    assert_eq!(
+        c.spare_bytes,
+        c.spare.iter().map(Vec::capacity).sum::<usize>()
+    );
+}
