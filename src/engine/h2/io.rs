@@ -19,8 +19,12 @@ use std::time::Duration;
 use super::super::maybe;
 use super::super::rt;
 
-/// The size of each read from the socket.
-const READ_SIZE: usize = 32 * 1024;
+/// The size of each read from the socket. A connection carries many
+/// streams: larger reads than one response's (fewer calls, and fewer turns
+/// of the locks and of the frame reader per byte). 1 GiB from hyper's
+/// server over TLS, blocking client, alternated runs: 2 685–2 981 MB/s with
+/// 32 KiB reads, 2 969–3 474 with 128 KiB.
+const READ_SIZE: usize = 128 * 1024;
 
 /// What a read brought.
 #[derive(Debug, Clone, Copy)]
