@@ -9,6 +9,11 @@
 //! a write seals plaintext under the same short lock into an outbox, whose
 //! bytes one writer at a time moves to the socket. Bytes sealed are never
 //! lost: what a failed or cancelled write left stays in the outbox, first.
+//!
+//! The reader feeds the raw bytes to the session with the connection's
+//! lock held, and the frame reader takes the plaintext from the session's
+//! buffers where it lies ([`H2Io::take_plaintext`]). Locks are taken in one
+//! order only: the connection's, then the session's, then the outbox's.
 
 use std::io;
 #[cfg(feature = "rustls")]

@@ -34,20 +34,20 @@ const MAX_IDLE_FRAMES: usize = 1_000;
 /// The largest frame this side accepts (`SETTINGS_MAX_FRAME_SIZE`).
 /// Larger than the protocol's 16 KiB default so that a server sends a
 /// large body in fewer frames: against hyper's server, 256 KiB frames took
-/// its CPU per GiB sent from 0.37 s to 0.28 s (level with its HTTP/1.1)
-/// and this client's from 0.36 s to 0.30 s (benches/peers, `h2serve`).
+/// its CPU per GiB sent from 0.36–0.43 s to 0.27–0.34 s, level with its
+/// HTTP/1.1 (benches/peers, `h2serve`).
 /// DATA is handed on as it arrives, whatever its frame's size; another
 /// frame cut by a read is held until whole, so this also bounds that.
 const MAX_FRAME_SIZE: u32 = 256 << 10;
 
 /// How many emptied body buffers a connection keeps for reuse while it
 /// has no stream open. While streams are open it keeps as many as their
-/// data in flight needs (up to the connection's window in bytes): with
+/// data in flight needs (up to twice the connection's window in bytes,
+/// a piece's buffer being up to twice its size): with
 /// many streams read by many threads, buffers allocated by the reading
 /// thread and freed by another made every thread's allocator arena grow
 /// (peak RSS with 100 streams, blocking: 20–25 MB with 64 kept, 15 MB
-/// with up to twice the window's bytes kept: a piece's buffer may be up to
-/// twice its size).
+/// with these).
 const SPARE_BUFFERS_IDLE: usize = 16;
 
 /// The largest body buffer kept for reuse: a piece of DATA is at most what
@@ -472,16 +472,18 @@ impl Connection {
         }
     }
 
-    /// `data` in a buffer of its own: a recycled one that fits if there is
-    /// one (the others stay), else a new one of the next power of two (at
-    /// most twice the bytes, so that later pieces of other sizes fit it).
-    /// Pieces of DATA come in all sizes (frames cut by TLS records and
-    /// reads); a spare dropped for every piece it did not fit made the
-    /// buffers churn through the allocator, and with many threads taking
-    /// turns as the reader each thread's arena grew (peak RSS with 100
-    /// streams: +35 %).
+    /// `data` in a buffer of its own: a recycled one that fits if one of
+    /// the last few does (the others stay, for smaller pieces: pieces of
+    /// DATA come in all sizes, frames being cut by TLS records and reads),
+    /// else a new one of the next power of two (at most twice the bytes, so
+    /// that later pieces of other sizes fit it).
     fn buffer_for(&mut self, data: &[u8]) -> Vec<u8> {
-        let fits = self.spare.iter().rposition(|b| b.capacity() >= data.len());
+        // A bounded look: the pool may hold thousands of small buffers.
+        let last = self.spare.len().saturating_sub(16);
+        let fits = self.spare[last..]
+            .iter()
+            .rposition(|b| b.capacity() >= data.len())
+            .map(|i| last + i);
         let mut buf = match fits {
             Some(i) => {
                 let buf = self.spare.swap_remove(i);
