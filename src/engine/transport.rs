@@ -447,7 +447,7 @@ impl HttpTransport {
                             }
                         }
                         None => {
-                            let checkout = self.pool.acquire(&key, pool_limit, now).await;
+                            let checkout = self.acquire_place(&key, pool_limit, now).await;
                             let checkout = checkout
                                 .map_err(|e| pool_error(e, by_deadline, &deadline, &key))?;
                             opening = Some((turn, checkout));
@@ -478,7 +478,7 @@ impl HttpTransport {
             }
             let (mut opening, checkout) = match opening {
                 Some((turn, checkout)) => (Some(turn), Ok(checkout)),
-                None => (None, self.pool.acquire(&key, pool_limit, now).await),
+                None => (None, self.acquire_place(&key, pool_limit, now).await),
             };
             let checkout = checkout.map_err(|e| pool_error(e, by_deadline, &deadline, &key))?;
             let mut marks = ConnectMarks::default();
@@ -707,6 +707,25 @@ impl HttpTransport {
 
 #[maybe]
 impl HttpTransport {
+    /// An idle connection to `key` or a place for a new one, as
+    /// [`Pool::acquire`]; when every place is taken and an HTTP/2
+    /// connection to another origin sits idle, that one is closed to make
+    /// room, as the pool closes an idle HTTP/1.1 one.
+    async fn acquire_place(
+        &self,
+        key: &Origin<'_>,
+        pool_limit: Option<Duration>,
+        now: Instant,
+    ) -> Result<Checkout<Conn>> {
+        if let Ok(checkout) = self.pool.acquire(key, Some(Duration::ZERO), now).await {
+            return Ok(checkout);
+        }
+        // Dropped here, outside the HTTP/2 pool's lock: its place goes
+        // back to the pool (and to the first request waiting there).
+        drop(self.h2.take_idle_other(key));
+        self.pool.acquire(key, pool_limit, Instant::now()).await
+    }
+
     /// One exchange on an HTTP/2 connection: the response, its body
     /// streaming from the request's stream.
     #[allow(

@@ -822,3 +822,36 @@ scenario! {
         server.join().unwrap();
     }
 }
+
+scenario! {
+    async fn h2c_an_idle_connection_gives_its_place_to_another_origin() {
+        // One place in the pool, taken by an idle HTTP/2 connection to A: a
+        // request to B gets it (A's connection closed), as it would from an
+        // idle HTTP/1.1 connection, instead of waiting out its pool timeout.
+        let a = H2Server::start(H2Options::default());
+        let b = H2Server::start(H2Options::default());
+        let client = Client::builder()
+            .http2_prior_knowledge()
+            .limits(ferrohttp::Limits::default().max_connections(1))
+            .timeout(Timeout::from_secs(20).pool(Duration::from_secs(2)))
+            .build()
+            .unwrap();
+        let text = get_text(client.clone(), a.url("/hello")).await.unwrap();
+        assert_eq!(text, "hello h2");
+        let text = get_text(client.clone(), b.url("/hello"))
+            .await
+            .expect("a place for B: A's idle connection closed");
+        assert_eq!(text, "hello h2");
+        assert_eq!(client.pool_status().unwrap().open, 1);
+        // And back: B's connection, idle now, makes room for A's.
+        let text = get_text(client.clone(), a.url("/hello")).await.unwrap();
+        assert_eq!(text, "hello h2");
+        assert_eq!((a.connections(), b.connections()), (2, 1));
+        // A connection in use is not taken: with A's response unread, B's
+        // request waits for a place and times out.
+        let held = client.get(a.url("/bytes/100000")).send().await.unwrap();
+        let e = get_text(client.clone(), b.url("/hello")).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PoolTimeout, "{e}");
+        drop(held);
+    }
+}

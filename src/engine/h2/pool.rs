@@ -119,6 +119,35 @@ impl H2Pool {
         drop(gone);
     }
 
+    /// Takes out the connection to an origin other than `key` that has
+    /// been idle longest (no stream open, no request holding it), for the
+    /// caller to close: its place in the pool goes to a request that finds
+    /// every place taken.
+    pub(crate) fn take_idle_other(&self, key: &Origin<'_>) -> Option<Arc<H2Conn>> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        let mut oldest: Option<(Arc<PoolKey>, usize, Duration)> = None;
+        for (k, entry) in map.iter() {
+            let other: &dyn OriginParts = &**k;
+            if other == key as &dyn OriginParts {
+                continue;
+            }
+            for (i, c) in entry.conns.iter().enumerate() {
+                // Only the pool holds it: no request is about to use it.
+                if Arc::strong_count(c) > 1 {
+                    continue;
+                }
+                if let Some(idle) = c.idle_for(now) {
+                    if oldest.as_ref().is_none_or(|(_, _, o)| idle > *o) {
+                        oldest = Some((k.clone(), i, idle));
+                    }
+                }
+            }
+        }
+        let (k, i, _) = oldest?;
+        Some(map.get_mut(&k)?.conns.remove(i))
+    }
+
     /// Looks once: a connection to use, the turn to open one, HTTP/1.1, or
     /// (`None`) a wait for the connection being opened, on `signal`.
     fn look(&self, key: &Origin<'_>, signal: &Arc<rt::Signal>) -> (Option<Pick>, Vec<Arc<H2Conn>>) {
