@@ -657,6 +657,13 @@ impl<C> Pool<C> {
         drop(garbage);
     }
 
+    /// Whether a new connection to `key` is held back by the per-host
+    /// limit (then closing another origin's connection would not help it).
+    pub(crate) fn at_host_limit(&self, key: &Origin<'_>) -> bool {
+        let per_host = self.shared.limits.max_connections_per_host_limit();
+        per_host.is_some_and(|m| self.shared.lock().open_to(key) >= m)
+    }
+
     /// A snapshot of the pool.
     pub(crate) fn status(&self) -> PoolStatus {
         let state = self.shared.lock();

@@ -722,7 +722,9 @@ impl HttpTransport {
         }
         // Dropped here, outside the HTTP/2 pool's lock: its place goes
         // back to the pool (and to the first request waiting there).
-        drop(self.h2.take_idle_other(key));
+        if !self.pool.at_host_limit(key) {
+            drop(self.h2.take_idle_other(key));
+        }
         self.pool.acquire(key, pool_limit, Instant::now()).await
     }
 

@@ -359,7 +359,10 @@ async fn per_host_waiters() {
             .max_connections(10)
             .max_connections_per_host(1),
     );
+    assert!(!p.at_host_limit(&origin("h")));
     let held = open(&p, "h", 0, Instant::now()).await;
+    assert!(p.at_host_limit(&origin("h")), "its one place taken");
+    assert!(!p.at_host_limit(&origin("g")));
     let order = Arc::new(Mutex::new(Vec::new()));
     let w1 = queue(&p, "h", 1, &order).await;
     let w2 = queue(&p, "h", 2, &order).await;
