@@ -404,6 +404,31 @@ impl<C> Pool<C> {
         }
     }
 
+    /// One look for the request queued as `my_id` (or not queued): its
+    /// turn comes when every request queued before it is held up by its
+    /// own origin's limit (none is, without a per-host limit: then only
+    /// the first in the queue may look).
+    fn look(
+        &self,
+        state: &mut State<C>,
+        key: &Origin<'_>,
+        my_id: Option<u64>,
+        now: Instant,
+        garbage: &mut Garbage<C>,
+    ) -> Option<Checkout<C>> {
+        let per_host = self.shared.limits.max_connections_per_host_limit();
+        let my_turn = state
+            .waiters
+            .iter()
+            .take_while(|w| Some(w.id) != my_id)
+            .all(|w| state.stuck_on_own_origin(w, per_host, key));
+        if my_turn {
+            self.try_acquire(state, key, now, garbage)
+        } else {
+            None
+        }
+    }
+
     /// Without waiting: an idle connection for `key`, or a new place, or
     /// `None` when every place is taken. Connections that must be closed
     /// (expired, or evicted to make room) go to `garbage`, to be dropped after
@@ -460,6 +485,10 @@ impl<C> Pool<C> {
     }
 }
 
+fn closed() -> Error {
+    Error::new(ErrorKind::Closed, "the client was closed")
+}
+
 /// What a look at the pool closes: dropped after the lock is released
 /// (a lease's permit takes the lock when it goes).
 struct Garbage<C> {
@@ -501,6 +530,26 @@ fn take_idle<C>(state: &mut State<C>, key: &PoolKey) -> Box<Lease<C>> {
 
 #[maybe]
 impl<C: Probe> Pool<C> {
+    /// An idle connection to `key` or a place for a new one if there is
+    /// one now, without joining the queue of requests waiting for one;
+    /// `None` when every place is taken.
+    pub(crate) fn acquire_now(
+        &self,
+        key: &Origin<'_>,
+        now: Instant,
+    ) -> Result<Option<Checkout<C>>> {
+        let mut garbage = Garbage::default();
+        let found = {
+            let mut state = self.shared.lock();
+            if state.closed {
+                return Err(closed());
+            }
+            self.look(&mut state, key, None, now, &mut garbage)
+        };
+        drop(garbage);
+        Ok(found.map(Checkout::unless_peer_gone))
+    }
+
     /// An idle connection to `key`, or a permit to open one, waiting at most
     /// `timeout` (the pool timeout) for a place. Waiters are served first
     /// come, first served. `now` is the caller's fresh reading of the clock:
@@ -520,23 +569,11 @@ impl<C: Probe> Pool<C> {
             let found = {
                 let mut state = self.shared.lock();
                 if state.closed {
-                    return Err(Error::new(ErrorKind::Closed, "the client was closed"));
+                    return Err(closed());
                 }
-                // My turn when every request queued before me is held up
-                // by its own origin's limit (none is, without a per-host
-                // limit: then only the first in the queue may look).
                 let per_host = self.shared.limits.max_connections_per_host_limit();
                 let my_id = me.as_ref().map(|m| m.id);
-                let my_turn = state
-                    .waiters
-                    .iter()
-                    .take_while(|w| Some(w.id) != my_id)
-                    .all(|w| state.stuck_on_own_origin(w, per_host, key));
-                let found = if my_turn {
-                    self.try_acquire(&mut state, key, now, &mut garbage)
-                } else {
-                    None
-                };
+                let found = self.look(&mut state, key, my_id, now, &mut garbage);
                 match (&found, me.as_mut()) {
                     (Some(_), Some(slot)) => {
                         // Leave the queue and let the next waiter look too:

@@ -440,12 +440,10 @@ impl HttpTransport {
                         // Every connection is at the server's stream limit:
                         // another one if the pool has room now, else a
                         // stream on one of them as soon as one frees.
-                        Some(full) => {
-                            match self.pool.acquire(&key, Some(Duration::ZERO), now).await {
-                                Ok(checkout) => opening = Some((turn, checkout)),
-                                Err(_) => shared = Some(full),
-                            }
-                        }
+                        Some(full) => match self.pool.acquire_now(&key, now)? {
+                            Some(checkout) => opening = Some((turn, checkout)),
+                            None => shared = Some(full),
+                        },
                         None => {
                             let checkout = self.acquire_place(&key, pool_limit, now).await;
                             let checkout = checkout
@@ -717,7 +715,7 @@ impl HttpTransport {
         pool_limit: Option<Duration>,
         now: Instant,
     ) -> Result<Checkout<Conn>> {
-        if let Ok(checkout) = self.pool.acquire(key, Some(Duration::ZERO), now).await {
+        if let Some(checkout) = self.pool.acquire_now(key, now)? {
             return Ok(checkout);
         }
         // Dropped here, outside the HTTP/2 pool's lock: its place goes

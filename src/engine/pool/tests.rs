@@ -366,6 +366,14 @@ async fn per_host_waiters() {
     let order = Arc::new(Mutex::new(Vec::new()));
     let w1 = queue(&p, "h", 1, &order).await;
     let w2 = queue(&p, "h", 2, &order).await;
+    // A look without waiting: nothing for `h`, a place for `g`, and
+    // neither joins the queue.
+    let now = Instant::now();
+    assert!(p.acquire_now(&origin("h"), now).unwrap().is_none());
+    let g = p.acquire_now(&origin("g"), now).unwrap();
+    assert!(matches!(g, Some(Checkout::New(_))));
+    drop(g);
+    assert_eq!(p.status().waiting, 2);
     // Two requests for `h` wait; one for `g` is not held up behind them.
     let g = p
         .acquire(&origin("g"), Some(Duration::from_secs(2)), Instant::now())
